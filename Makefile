@@ -1,0 +1,49 @@
+# The one entry point. `make report` runs the main job; `make test` builds and checks all.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.deps-installed
+
+.PHONY: all venv build lint test test-rust test-python bench fmt clean
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+# Release build, installed into the venv in editable mode (python/ is used in place).
+build: $(STAMP)
+	$(VENV)/bin/maturin develop --release -q
+
+lint: $(STAMP)
+	cargo fmt --check
+	cargo clippy --all-targets -q -- -D warnings
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/mypy
+
+test-rust:
+	cargo test -q
+
+test-python: build
+	$(PY) -m pytest -q
+
+test: build lint test-rust test-python
+
+bench: build
+	$(PY) benches/bench_read.py
+
+fmt: $(STAMP)
+	cargo fmt
+	$(VENV)/bin/ruff format python tests benches
+	$(VENV)/bin/ruff check --fix python tests benches
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,20 @@
+"""zeekframe: Zeek IDS logs as typed Polars, pyarrow or pandas frames, read fast and exactly.
+
+Example:
+    >>> import zeekframe as zf
+    >>> conn = zf.read_zeek("conn.log.gz")  # doctest: +SKIP
+"""
+
+from zeekframe._core import __version__
+from zeekframe.exceptions import ZeekError, ZeekParseError, ZeekSkippedLinesWarning
+from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema
+
+__all__ = [
+    "ZeekError",
+    "ZeekParseError",
+    "ZeekSchema",
+    "ZeekSkippedLinesWarning",
+    "__version__",
+    "read_zeek",
+    "read_zeek_schema",
+]

@@ -1,0 +1,39 @@
+"""Type stubs of the Rust extension module."""
+
+from collections.abc import Sequence
+from typing import Any
+
+__version__: str
+
+class ArrowTable:
+    """Batches produced by the reader, exported through the Arrow PyCapsule interface."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> Any: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def skipped_count(self) -> int: ...
+    @property
+    def skipped(self) -> list[tuple[str | None, int | None, str]]: ...
+
+def read_tsv(
+    paths: Sequence[str],
+    *,
+    columns: Sequence[str] | None = None,
+    n_rows: int | None = None,
+    n_threads: int | None = None,
+    skip_bad_lines: bool = False,
+    fields: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    log_type: str | None = None,
+    rename_underscore: bool = False,
+    chunk_size: int | None = None,
+) -> ArrowTable: ...
+def read_header(
+    path: str,
+    *,
+    fields: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    log_type: str | None = None,
+    rename_underscore: bool = False,
+) -> tuple[list[str], list[str], ArrowTable, str | None] | None: ...

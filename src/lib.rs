@@ -1,0 +1,21 @@
+//! zeekframe: Zeek IDS logs into Arrow columns, in parallel and exactly.
+//!
+//! The core (`format`, `source`, `tsv`, `reader`) is plain Rust; `python` and the module
+//! registration below are the only places that know about Python.
+
+pub mod arrow_export;
+pub mod error;
+pub mod format;
+pub mod reader;
+pub mod source;
+pub mod tsv;
+
+mod python;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    python::register(module)
+}

@@ -1,0 +1,229 @@
+//! The Python face of the core: option conversion, the GIL released around all work, errors
+//! turned into the exceptions of `zeekframe.exceptions`, and no panic let through.
+
+use crate::arrow_export;
+use crate::error::{Error, ErrorKind};
+use crate::reader::{read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
+use arrow_array::RecordBatch;
+use arrow_schema::{Schema, SchemaRef};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// A table produced by the reader, exported through `__arrow_c_stream__`.
+#[pyclass(module = "zeekframe._core", frozen)]
+pub struct ArrowTable {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    skipped_count: u64,
+    skipped: Vec<Error>,
+}
+
+#[pymethods]
+impl ArrowTable {
+    /// The Arrow PyCapsule protocol. The stream always has the reader's own schema: callers
+    /// cast afterwards if they want something else.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        drop(requested_schema);
+        let stream = arrow_export::stream(self.schema.clone(), self.batches.clone());
+        PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
+    }
+
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// How many lines `on_bad_line="skip"` dropped.
+    #[getter]
+    fn skipped_count(&self) -> u64 {
+        self.skipped_count
+    }
+
+    /// The first skipped lines as `(path, line, message)`.
+    #[getter]
+    fn skipped(&self) -> Vec<(Option<String>, Option<u64>, String)> {
+        self.skipped
+            .iter()
+            .map(|e| (e.path.clone(), e.line, e.to_string()))
+            .collect()
+    }
+}
+
+/// Run `work` without the GIL and with panics caught, so a bug surfaces as an exception.
+fn run<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    let result = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(to_py_err(py, error)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(PyRuntimeError::new_err(format!(
+                "zeekframe internal error: {message}"
+            )))
+        }
+    }
+}
+
+fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
+    let message = error.to_string();
+    let class = match error.kind {
+        ErrorKind::Io(kind) => {
+            return match kind {
+                std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+                std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
+                std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(message),
+                _ => PyOSError::new_err(message),
+            }
+        }
+        ErrorKind::Parse | ErrorKind::Header | ErrorKind::Truncated => "ZeekParseError",
+        ErrorKind::Schema => "ZeekError",
+    };
+    let build = || -> PyResult<PyErr> {
+        let kwargs = PyDict::new(py);
+        if class == "ZeekParseError" {
+            kwargs.set_item("path", &error.path)?;
+            kwargs.set_item("line", error.line)?;
+            kwargs.set_item("column", error.column)?;
+            kwargs.set_item("value", &error.value)?;
+        }
+        let exception = py
+            .import("zeekframe.exceptions")?
+            .getattr(class)?
+            .call((&message,), Some(&kwargs))?;
+        Ok(PyErr::from_value(exception))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn options(
+    columns: Option<Vec<String>>,
+    n_rows: Option<usize>,
+    n_threads: Option<usize>,
+    skip_bad_lines: bool,
+    fields: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    log_type: Option<String>,
+    rename_underscore: bool,
+    chunk_size: Option<usize>,
+) -> ReadOptions {
+    ReadOptions {
+        columns,
+        n_rows,
+        n_threads: n_threads.unwrap_or_else(rayon::current_num_threads).max(1),
+        skip_bad_lines,
+        fields,
+        types,
+        log_type,
+        rename_underscore,
+        chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
+    }
+}
+
+/// Read Zeek TSV logs (paths already expanded) into an Arrow table.
+#[pyfunction]
+#[pyo3(signature = (paths, *, columns=None, n_rows=None, n_threads=None, skip_bad_lines=false,
+    fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None))]
+#[allow(clippy::too_many_arguments)]
+fn read_tsv(
+    py: Python<'_>,
+    paths: Vec<String>,
+    columns: Option<Vec<String>>,
+    n_rows: Option<usize>,
+    n_threads: Option<usize>,
+    skip_bad_lines: bool,
+    fields: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    log_type: Option<String>,
+    rename_underscore: bool,
+    chunk_size: Option<usize>,
+) -> PyResult<ArrowTable> {
+    let options = options(
+        columns,
+        n_rows,
+        n_threads,
+        skip_bad_lines,
+        fields,
+        types,
+        log_type,
+        rename_underscore,
+        chunk_size,
+    );
+    let output = run(py, || read_files(&paths, &options))?;
+    Ok(ArrowTable {
+        schema: output.schema,
+        batches: output.batches,
+        skipped_count: output.skipped_count,
+        skipped: output.skipped,
+    })
+}
+
+/// The first header block of a log: `(names, zeek types, empty table with the frame's schema,
+/// #path)`, or `None` for an empty file.
+#[pyfunction]
+#[pyo3(signature = (path, *, fields=None, types=None, log_type=None, rename_underscore=false))]
+#[allow(clippy::type_complexity)]
+fn read_header(
+    py: Python<'_>,
+    path: String,
+    fields: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    log_type: Option<String>,
+    rename_underscore: bool,
+) -> PyResult<Option<(Vec<String>, Vec<String>, ArrowTable, Option<String>)>> {
+    let options = options(
+        None,
+        None,
+        Some(1),
+        false,
+        fields,
+        types,
+        log_type,
+        rename_underscore,
+        None,
+    );
+    let Some(block) = run(py, || read_layout(&path, &options))? else {
+        return Ok(None);
+    };
+    let schema = Arc::new(Schema::new(
+        block
+            .names
+            .iter()
+            .zip(&block.types)
+            .map(|(name, zeek_type)| arrow_schema::Field::new(name, zeek_type.arrow_type(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let empty = ArrowTable {
+        schema,
+        batches: Vec::new(),
+        skipped_count: 0,
+        skipped: Vec::new(),
+    };
+    Ok(Some((
+        block.names.clone(),
+        block.type_names.clone(),
+        empty,
+        block.log_path.clone(),
+    )))
+}
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<ArrowTable>()?;
+    module.add_function(wrap_pyfunction!(read_tsv, module)?)?;
+    module.add_function(wrap_pyfunction!(read_header, module)?)?;
+    Ok(())
+}

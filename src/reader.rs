@@ -1,0 +1,455 @@
+//! Reading whole logs: files in parallel, a large file's chunks in parallel, header blocks
+//! unified by column name, bad lines raised or skipped, rows in file order.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::header::HeaderState;
+use crate::format::schemas::schema_for;
+use crate::format::types::ZeekType;
+use crate::source::{read_chunks, DataChunk, StreamSummary};
+use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
+use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Chunk size: large enough that per-chunk overhead vanishes, small enough that a 2-core
+/// machine has dozens of chunks to balance and memory in flight stays a few MB per thread.
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Columns to read, by name (Zeek's dotted or, with `rename_underscore`, underscored);
+    /// `None` reads all. The output follows this order.
+    pub columns: Option<Vec<String>>,
+    pub n_rows: Option<usize>,
+    pub n_threads: usize,
+    pub skip_bad_lines: bool,
+    /// Layout of logs without a header: field names and Zeek types.
+    pub fields: Option<Vec<String>>,
+    pub types: Option<Vec<String>>,
+    /// Log type whose built-in layout applies to logs without a header.
+    pub log_type: Option<String>,
+    pub rename_underscore: bool,
+    pub chunk_size: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            columns: None,
+            n_rows: None,
+            n_threads: rayon::current_num_threads(),
+            skip_bad_lines: false,
+            fields: None,
+            types: None,
+            log_type: None,
+            rename_underscore: false,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ReadOutput {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// Lines dropped under `skip_bad_lines`, and the first of them with their errors.
+    pub skipped_count: u64,
+    pub skipped: Vec<Error>,
+}
+
+pub fn output_name(name: &str, rename_underscore: bool) -> String {
+    if rename_underscore {
+        name.replace('.', "_")
+    } else {
+        name.to_owned()
+    }
+}
+
+impl ReadOptions {
+    fn wanted(&self) -> Option<Vec<String>> {
+        self.columns.as_ref().map(|columns| {
+            columns
+                .iter()
+                .map(|c| output_name(c, self.rename_underscore))
+                .collect()
+        })
+    }
+
+    /// Lay out a header block (or, for a log without a header, the user's or built-in list).
+    fn block(&self, header: &HeaderState, first_line: Option<&[u8]>) -> Result<Block> {
+        let (fields, type_names) = match &header.fields {
+            Some(fields) => {
+                let types = match &header.types {
+                    Some(types) if types.len() == fields.len() => types.clone(),
+                    Some(types) => {
+                        return Err(Error::header(format!(
+                            "#types has {} entries but #fields has {}",
+                            types.len(),
+                            fields.len()
+                        )))
+                    }
+                    // zeek-cut accepts logs without #types; everything reads as text.
+                    None => vec!["string".to_owned(); fields.len()],
+                };
+                (fields.clone(), types)
+            }
+            None => self.headerless_layout(header, first_line)?,
+        };
+        let wanted = self.wanted();
+        let names: Vec<String> = fields
+            .iter()
+            .map(|f| output_name(f, self.rename_underscore))
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(Error::header(format!(
+                    "field {name:?} appears twice in #fields"
+                )));
+            }
+        }
+        let mut next_slot = 0;
+        let slots = names
+            .iter()
+            .map(|name| {
+                let selected = wanted.as_ref().is_none_or(|w| w.contains(name));
+                selected.then(|| {
+                    next_slot += 1;
+                    next_slot - 1
+                })
+            })
+            .collect();
+        Ok(Block {
+            markers: header.markers.clone(),
+            log_path: header.path.clone(),
+            types: type_names.iter().map(|t| ZeekType::parse(t)).collect(),
+            type_names,
+            names,
+            slots,
+        })
+    }
+
+    fn headerless_layout(
+        &self,
+        header: &HeaderState,
+        first_line: Option<&[u8]>,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        if let Some(fields) = &self.fields {
+            let types = match &self.types {
+                Some(types) if types.len() == fields.len() => types.clone(),
+                Some(types) => {
+                    return Err(Error::header(format!(
+                        "types= has {} entries but fields= has {}",
+                        types.len(),
+                        fields.len()
+                    )))
+                }
+                None => vec!["string".to_owned(); fields.len()],
+            };
+            return Ok((fields.clone(), types));
+        }
+        let Some(log_type) = &self.log_type else {
+            return Err(Error::header(
+                "no #fields header: this is not a Zeek log, or it was written without a \
+                 header; pass log_type= (such as \"conn\") or fields= and types=",
+            ));
+        };
+        let field_count = first_line.map_or(0, |line| {
+            crate::format::header::split(line, &header.markers.separator).len()
+        });
+        let schema = schema_for(log_type, field_count)?;
+        Ok((
+            schema.fields.iter().map(|s| s.to_string()).collect(),
+            schema.types.iter().map(|s| s.to_string()).collect(),
+        ))
+    }
+}
+
+/// One parsed chunk with what is needed to number its lines.
+struct ParsedChunk {
+    seq: usize,
+    block: Arc<Block>,
+    reader_lines_before: u64,
+    output: ChunkOutput,
+}
+
+struct FileResult {
+    path: String,
+    summary: StreamSummary<Arc<Block>>,
+    chunks: Vec<ParsedChunk>,
+}
+
+fn parse(chunk: DataChunk<Arc<Block>>, options: &ReadOptions) -> ParsedChunk {
+    let output = parse_chunk(&chunk.data, &chunk.block, !options.skip_bad_lines);
+    ParsedChunk {
+        seq: chunk.seq,
+        block: chunk.block,
+        reader_lines_before: chunk.reader_lines_before,
+        output,
+    }
+}
+
+/// Whether the chunks parsed so far are enough: an error to raise, or `n_rows` reached.
+fn should_stop(chunk: &ParsedChunk, rows: &AtomicUsize, options: &ReadOptions) -> bool {
+    let total = rows.fetch_add(chunk.output.rows, Ordering::Relaxed) + chunk.output.rows;
+    (!options.skip_bad_lines && chunk.output.bad_line_count > 0)
+        || options.n_rows.is_some_and(|n| total >= n)
+}
+
+/// Read one file on the calling thread.
+fn read_file_serial(path: &str, options: &ReadOptions) -> Result<FileResult> {
+    let mut chunks = Vec::new();
+    let rows = AtomicUsize::new(0);
+    let mut factory =
+        |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
+    let summary = read_chunks(path, options.chunk_size, &mut factory, &mut |chunk| {
+        let parsed = parse(chunk, options);
+        let stop = should_stop(&parsed, &rows, options);
+        chunks.push(parsed);
+        !stop
+    })?;
+    Ok(FileResult {
+        path: path.to_owned(),
+        summary,
+        chunks,
+    })
+}
+
+/// Read one file with `threads` parsers while this thread reads and decompresses.
+fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Result<FileResult> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
+    let (sender, receiver) = sync_channel::<DataChunk<Arc<Block>>>(threads * 2);
+    let receiver = Mutex::new(receiver);
+    let parsed = Mutex::new(Vec::new());
+    let stop = AtomicBool::new(false);
+    let rows = AtomicUsize::new(0);
+    let summary = pool.in_place_scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|_| loop {
+                let next = receiver
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recv();
+                let Ok(chunk) = next else { break };
+                // Chunks already handed out are always parsed: an earlier chunk may still hold
+                // the first error, and the rows before `n_rows` must all be there.
+                let chunk = parse(chunk, options);
+                if should_stop(&chunk, &rows, options) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                parsed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(chunk);
+            });
+        }
+        let sender = sender;
+        let mut factory =
+            |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
+        read_chunks(path, options.chunk_size, &mut factory, &mut |chunk| {
+            !stop.load(Ordering::Relaxed) && sender.send(chunk).is_ok()
+        })
+        // `sender` drops here, so the parsers see the end of the stream and the scope ends.
+    })?;
+    let mut chunks = parsed.into_inner().unwrap_or_else(PoisonError::into_inner);
+    chunks.sort_by_key(|chunk| chunk.seq);
+    Ok(FileResult {
+        path: path.to_owned(),
+        summary,
+        chunks,
+    })
+}
+
+/// Read `paths` (already expanded: no globs or directories) into one table.
+pub fn read_files(paths: &[String], options: &ReadOptions) -> Result<ReadOutput> {
+    let threads = options.n_threads.max(1);
+    let files: Vec<Result<FileResult>> = if paths.len() == 1 && threads > 1 {
+        vec![read_file_parallel(&paths[0], options, threads)]
+    } else if threads > 1 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
+        pool.install(|| {
+            paths
+                .par_iter()
+                .map(|p| read_file_serial(p, options))
+                .collect()
+        })
+    } else {
+        paths.iter().map(|p| read_file_serial(p, options)).collect()
+    };
+    let mut results = Vec::with_capacity(files.len());
+    for file in files {
+        results.push(file?);
+    }
+    assemble(results, options)
+}
+
+/// Number every error, check them against `on_bad_line`, unify blocks and build the batches.
+fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput> {
+    let mut skipped_count = 0;
+    let mut skipped = Vec::new();
+    for file in &files {
+        let mut lines_before = 0u64;
+        let mut chunk_lines = Vec::with_capacity(file.chunks.len());
+        for chunk in &file.chunks {
+            chunk_lines.push(lines_before + chunk.reader_lines_before);
+            lines_before += chunk.output.lines;
+        }
+        for (chunk, base) in file.chunks.iter().zip(&chunk_lines) {
+            for error in &chunk.output.bad_lines {
+                let line = base + error.line.unwrap_or(0);
+                let error = error.clone().with_line(line).with_path(&file.path);
+                if !options.skip_bad_lines {
+                    return Err(error);
+                }
+                if skipped.len() < MAX_REPORTED {
+                    skipped.push(error);
+                }
+            }
+            skipped_count += chunk.output.bad_line_count;
+        }
+        if let Some(reader_error) = &file.summary.error {
+            let parsed_lines: u64 = file
+                .chunks
+                .iter()
+                .filter(|c| c.seq < reader_error.chunks_before)
+                .map(|c| c.output.lines)
+                .sum();
+            let error = reader_error
+                .error
+                .clone()
+                .with_line(parsed_lines + reader_error.reader_lines)
+                .with_path(&file.path);
+            if error.kind != ErrorKind::Truncated || !options.skip_bad_lines {
+                return Err(error);
+            }
+            skipped_count += 1;
+            if skipped.len() < MAX_REPORTED {
+                skipped.push(error);
+            }
+        }
+    }
+    let schema = unify(&files, options)?;
+    let mut batches = Vec::new();
+    let mut remaining = options.n_rows.unwrap_or(usize::MAX);
+    for chunk in files.iter().flat_map(|f| &f.chunks) {
+        if remaining == 0 {
+            break;
+        }
+        if chunk.output.rows == 0 {
+            continue;
+        }
+        let batch = chunk_batch(chunk, &schema)?;
+        let take = remaining.min(batch.num_rows());
+        remaining -= take;
+        batches.push(if take < batch.num_rows() {
+            batch.slice(0, take)
+        } else {
+            batch
+        });
+    }
+    Ok(ReadOutput {
+        schema,
+        batches,
+        skipped_count,
+        skipped,
+    })
+}
+
+/// The output columns: the requested ones in the requested order, or every column of every
+/// block in first-seen order. A name with two different types is an error.
+fn unify(files: &[FileResult], options: &ReadOptions) -> Result<SchemaRef> {
+    let mut columns: Vec<(String, DataType, String)> = Vec::new();
+    for file in files {
+        for block in &file.summary.blocks {
+            for field in block.selected() {
+                let name = &block.names[field];
+                let data_type = block.types[field].arrow_type();
+                match columns.iter().find(|(n, _, _)| n == name) {
+                    Some((_, existing, first_path)) if *existing != data_type => {
+                        return Err(Error::schema(format!(
+                            "column {name:?} is {} in {first_path} but {} in a later header block",
+                            existing, data_type
+                        ))
+                        .with_path(&file.path));
+                    }
+                    Some(_) => {}
+                    None => columns.push((name.clone(), data_type, file.path.clone())),
+                }
+            }
+        }
+    }
+    if let Some(wanted) = options.wanted() {
+        let mut ordered = Vec::with_capacity(wanted.len());
+        for name in &wanted {
+            match columns.iter().find(|(n, _, _)| n == name) {
+                Some(column) => ordered.push(column.clone()),
+                None => {
+                    let available: Vec<&str> = files
+                        .iter()
+                        .flat_map(|f| &f.summary.blocks)
+                        .flat_map(|b| b.names.iter().map(String::as_str))
+                        .collect();
+                    return Err(Error::schema(format!(
+                        "column {name:?} is not in the log; its columns are: {}",
+                        dedup(available).join(", ")
+                    )));
+                }
+            }
+        }
+        columns = ordered;
+    }
+    let fields: Vec<Field> = columns
+        .into_iter()
+        .map(|(name, data_type, _)| Field::new(name, data_type, true))
+        .collect();
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+fn dedup(names: Vec<&str>) -> Vec<&str> {
+    let mut seen = Vec::new();
+    for name in names {
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    seen
+}
+
+fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<RecordBatch> {
+    let block = &chunk.block;
+    let selected: Vec<usize> = block.selected().collect();
+    let arrays: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            selected
+                .iter()
+                .position(|&f| block.names[f] == *field.name())
+                .map(|slot| chunk.output.columns[slot].clone())
+                .unwrap_or_else(|| new_null_array(field.data_type(), chunk.output.rows))
+        })
+        .collect();
+    let options = RecordBatchOptions::new().with_row_count(Some(chunk.output.rows));
+    RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
+        .map_err(|e| Error::schema(format!("cannot assemble columns: {e}")))
+}
+
+/// The layout of the first header block of `path` (or of its first line, for a log without a
+/// header), without reading the data.
+pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block>>> {
+    let mut factory =
+        |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
+    let summary = read_chunks(path, 64 << 10, &mut factory, &mut |_| false)?;
+    if let Some(error) = summary.error {
+        return Err(error.error.with_line(error.reader_lines).with_path(path));
+    }
+    Ok(summary.blocks.into_iter().next())
+}

@@ -1,0 +1,564 @@
+//! Column builders: one per parsed column of a chunk. They own plain vectors sized from the
+//! chunk's line count, can roll back a half-parsed row (`truncate`) when a line turns out to
+//! be bad, and hand their vectors to Arrow without copying.
+
+use crate::format::escape::{unescape_into, utf8_or_escaped};
+use crate::format::header::Markers;
+use crate::format::types::{ZeekType, TIME_ZONE};
+use crate::tsv::values;
+use arrow_array::types::{
+    DurationMicrosecondType, Float64Type, Int64Type, TimestampMicrosecondType, UInt16Type,
+    UInt32Type, UInt64Type,
+};
+use arrow_array::{
+    ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, ListArray, PrimitiveArray,
+    StringArray, StringViewArray,
+};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_schema::Field;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a field failed to be, for the error message.
+pub type Expected = &'static str;
+
+/// Per-chunk context a value parser needs besides the field bytes.
+pub struct FieldContext<'a> {
+    pub markers: &'a Markers,
+    /// The whole chunk is valid UTF-8, so any slice of it split at ASCII bytes is too.
+    pub chunk_is_utf8: bool,
+    /// Scratch space for unescaping, reused across fields.
+    pub scratch: Vec<u8>,
+}
+
+impl FieldContext<'_> {
+    /// The text of a string field as it goes into the column: unescaped, and valid UTF-8
+    /// (bytes that are not UTF-8 keep their `\xHH` text).
+    #[inline]
+    fn text<'s>(&'s mut self, raw: &'s [u8]) -> &'s [u8] {
+        let needs_unescape = memchr::memchr(b'\\', raw).is_some();
+        if !needs_unescape && (self.chunk_is_utf8 || std::str::from_utf8(raw).is_ok()) {
+            return raw;
+        }
+        let mut unescaped = Vec::with_capacity(raw.len());
+        if needs_unescape {
+            unescape_into(raw, &mut unescaped);
+        } else {
+            unescaped.extend_from_slice(raw);
+        }
+        self.scratch.clear();
+        if std::str::from_utf8(&unescaped).is_ok() {
+            self.scratch.extend_from_slice(&unescaped);
+        } else {
+            utf8_or_escaped(&unescaped, &mut self.scratch);
+        }
+        &self.scratch
+    }
+}
+
+pub struct Primitive<T: ArrowPrimitiveType> {
+    values: Vec<T::Native>,
+    nulls: NullBufferBuilder,
+}
+
+impl<T: ArrowPrimitiveType> Primitive<T> {
+    fn with_capacity(rows: usize) -> Self {
+        Primitive {
+            values: Vec::with_capacity(rows),
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, value: T::Native) {
+        self.values.push(value);
+        self.nulls.append_non_null();
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.values.push(T::Native::default());
+        self.nulls.append_null();
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.values.truncate(len);
+        self.nulls.truncate(len);
+    }
+
+    fn finish(mut self) -> PrimitiveArray<T> {
+        PrimitiveArray::new(ScalarBuffer::from(self.values), self.nulls.finish())
+    }
+}
+
+/// Utf8View strings: 16-byte views, short strings inline, longer ones in data buffers.
+pub struct Strings {
+    views: Vec<u128>,
+    data: Vec<u8>,
+    full_buffers: Vec<Buffer>,
+    nulls: NullBufferBuilder,
+}
+
+const MAX_INLINE: usize = 12;
+
+impl Strings {
+    fn with_capacity(rows: usize) -> Self {
+        Strings {
+            views: Vec::with_capacity(rows),
+            data: Vec::new(),
+            full_buffers: Vec::new(),
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    /// `text` must be valid UTF-8.
+    #[inline]
+    fn push(&mut self, text: &[u8]) {
+        let len = text.len();
+        let view = if len <= MAX_INLINE {
+            let mut bytes = [0u8; 16];
+            bytes[..4].copy_from_slice(&(len as u32).to_le_bytes());
+            bytes[4..4 + len].copy_from_slice(text);
+            u128::from_le_bytes(bytes)
+        } else {
+            if self.data.len() + len > u32::MAX as usize {
+                let full = std::mem::take(&mut self.data);
+                self.full_buffers.push(Buffer::from_vec(full));
+            }
+            let offset = self.data.len() as u32;
+            self.data.extend_from_slice(text);
+            let mut prefix = [0u8; 4];
+            prefix.copy_from_slice(&text[..4]);
+            u128::from(len as u32)
+                | u128::from(u32::from_le_bytes(prefix)) << 32
+                | u128::from(self.full_buffers.len() as u32) << 64
+                | u128::from(offset) << 96
+        };
+        self.views.push(view);
+        self.nulls.append_non_null();
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.views.push(0);
+        self.nulls.append_null();
+    }
+
+    fn truncate(&mut self, len: usize) {
+        // Bytes of dropped long strings stay in the data buffer, unreferenced: bad lines are
+        // rare and this keeps the views' offsets valid.
+        self.views.truncate(len);
+        self.nulls.truncate(len);
+    }
+
+    fn finish(mut self) -> StringViewArray {
+        let mut buffers = self.full_buffers;
+        if !self.data.is_empty() {
+            self.data.shrink_to_fit();
+            buffers.push(Buffer::from_vec(self.data));
+        }
+        // SAFETY: every view was written by `push` from valid UTF-8 with its length, prefix,
+        // buffer index and offset pointing into `buffers`; null slots hold the zero view.
+        unsafe {
+            StringViewArray::new_unchecked(
+                ScalarBuffer::from(self.views),
+                Arc::from(buffers),
+                self.nulls.finish(),
+            )
+        }
+    }
+}
+
+/// Dictionary-encoded strings for Zeek enums.
+pub struct Dictionary {
+    keys: Primitive<UInt32Type>,
+    values: Vec<Box<[u8]>>,
+    index: HashMap<Box<[u8]>, u32>,
+}
+
+/// Below this many distinct values a linear scan beats hashing.
+const LINEAR_LOOKUP: usize = 16;
+
+impl Dictionary {
+    fn with_capacity(rows: usize) -> Self {
+        Dictionary {
+            keys: Primitive::with_capacity(rows),
+            values: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, text: &[u8]) {
+        let key = if self.values.len() <= LINEAR_LOOKUP {
+            self.values
+                .iter()
+                .position(|v| **v == *text)
+                .map(|k| k as u32)
+        } else {
+            self.index.get(text).copied()
+        };
+        let key = key.unwrap_or_else(|| {
+            let key = self.values.len() as u32;
+            self.values.push(text.into());
+            self.index.insert(text.into(), key);
+            key
+        });
+        self.keys.push(key);
+    }
+
+    fn finish(self) -> DictionaryArray<UInt32Type> {
+        let values = StringArray::from_iter_values(
+            self.values
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
+        );
+        // Every key was issued as an index into `values`, so the dictionary is valid.
+        DictionaryArray::new(self.keys.finish(), Arc::new(values))
+    }
+}
+
+pub struct List {
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+    element: Box<Builder>,
+    element_type: ZeekType,
+}
+
+pub struct Booleans {
+    values: BooleanBufferBuilder,
+    nulls: NullBufferBuilder,
+}
+
+pub enum Builder {
+    Time(Primitive<TimestampMicrosecondType>),
+    Interval(Primitive<DurationMicrosecondType>),
+    Count(Primitive<UInt64Type>),
+    Int(Primitive<Int64Type>),
+    Port(Primitive<UInt16Type>),
+    Double(Primitive<Float64Type>),
+    Bool(Booleans),
+    Enum(Dictionary),
+    String(Strings),
+    List(List),
+}
+
+impl Builder {
+    pub fn new(zeek_type: &ZeekType, rows: usize) -> Builder {
+        match zeek_type {
+            ZeekType::Time => Builder::Time(Primitive::with_capacity(rows)),
+            ZeekType::Interval => Builder::Interval(Primitive::with_capacity(rows)),
+            ZeekType::Count => Builder::Count(Primitive::with_capacity(rows)),
+            ZeekType::Int => Builder::Int(Primitive::with_capacity(rows)),
+            ZeekType::Port => Builder::Port(Primitive::with_capacity(rows)),
+            ZeekType::Double => Builder::Double(Primitive::with_capacity(rows)),
+            ZeekType::Bool => Builder::Bool(Booleans {
+                values: BooleanBufferBuilder::new(rows),
+                nulls: NullBufferBuilder::new(rows),
+            }),
+            ZeekType::Enum => Builder::Enum(Dictionary::with_capacity(rows)),
+            ZeekType::String => Builder::String(Strings::with_capacity(rows)),
+            ZeekType::List(element) => {
+                let mut offsets = Vec::with_capacity(rows + 1);
+                offsets.push(0);
+                Builder::List(List {
+                    offsets,
+                    nulls: NullBufferBuilder::new(rows),
+                    element: Box::new(Builder::new(element, rows)),
+                    element_type: (**element).clone(),
+                })
+            }
+        }
+    }
+
+    /// Append one field as it appears in the log (unset marker, empty marker or a value).
+    #[inline]
+    pub fn push_field(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
+        if raw == cx.markers.unset_field.as_slice() {
+            self.push_null();
+            return Ok(());
+        }
+        if let Builder::List(list) = self {
+            if raw != cx.markers.empty_field.as_slice() {
+                let separator = cx.markers.set_separator.as_slice();
+                let unset = cx.markers.unset_field.as_slice();
+                let mut rest = raw;
+                loop {
+                    let (element, next) = match memchr::memmem::find(rest, separator) {
+                        Some(at) if !separator.is_empty() => {
+                            (&rest[..at], Some(&rest[at + separator.len()..]))
+                        }
+                        _ => (rest, None),
+                    };
+                    if element == unset {
+                        list.element.push_null();
+                    } else {
+                        list.element.push_value(element, cx)?;
+                    }
+                    match next {
+                        Some(next) => rest = next,
+                        None => break,
+                    }
+                }
+            }
+            let len =
+                i32::try_from(list.element.len()).map_err(|_| "a list short of 2^31 items")?;
+            list.offsets.push(len);
+            list.nulls.append_non_null();
+            return Ok(());
+        }
+        if raw == cx.markers.empty_field.as_slice() {
+            return match self {
+                Builder::String(strings) => {
+                    strings.push(b"");
+                    Ok(())
+                }
+                Builder::Enum(dictionary) => {
+                    dictionary.push(b"");
+                    Ok(())
+                }
+                _ => self.push_value(raw, cx),
+            };
+        }
+        self.push_value(raw, cx)
+    }
+
+    /// Append a value that is neither the unset nor the empty marker.
+    #[inline]
+    fn push_value(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
+        match self {
+            Builder::Time(column) => column.push(values::parse_micros(raw).ok_or("a time")?),
+            Builder::Interval(column) => {
+                column.push(values::parse_micros(raw).ok_or("an interval")?)
+            }
+            Builder::Count(column) => column.push(values::parse_count(raw).ok_or("a count")?),
+            Builder::Int(column) => column.push(values::parse_int(raw).ok_or("an int")?),
+            Builder::Port(column) => column.push(values::parse_port(raw).ok_or("a port")?),
+            Builder::Double(column) => column.push(values::parse_double(raw).ok_or("a double")?),
+            Builder::Bool(column) => {
+                column
+                    .values
+                    .append(values::parse_bool(raw).ok_or("a bool (T or F)")?);
+                column.nulls.append_non_null();
+            }
+            Builder::Enum(column) => column.push(cx.text(raw)),
+            Builder::String(column) => column.push(cx.text(raw)),
+            Builder::List(_) => return Err("a list"),
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub fn push_null(&mut self) {
+        match self {
+            Builder::Time(column) => column.push_null(),
+            Builder::Interval(column) => column.push_null(),
+            Builder::Count(column) => column.push_null(),
+            Builder::Int(column) => column.push_null(),
+            Builder::Port(column) => column.push_null(),
+            Builder::Double(column) => column.push_null(),
+            Builder::Bool(column) => {
+                column.values.append(false);
+                column.nulls.append_null();
+            }
+            Builder::Enum(column) => column.keys.push_null(),
+            Builder::String(column) => column.push_null(),
+            Builder::List(list) => {
+                list.offsets.push(list.offsets.last().copied().unwrap_or(0));
+                list.nulls.append_null();
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Builder::Time(column) => column.values.len(),
+            Builder::Interval(column) => column.values.len(),
+            Builder::Count(column) => column.values.len(),
+            Builder::Int(column) => column.values.len(),
+            Builder::Port(column) => column.values.len(),
+            Builder::Double(column) => column.values.len(),
+            Builder::Bool(column) => column.values.len(),
+            Builder::Enum(column) => column.keys.values.len(),
+            Builder::String(column) => column.views.len(),
+            Builder::List(list) => list.offsets.len() - 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drop rows past `len` (a bad line's partial row).
+    pub fn truncate(&mut self, len: usize) {
+        if self.len() <= len {
+            return;
+        }
+        match self {
+            Builder::Time(column) => column.truncate(len),
+            Builder::Interval(column) => column.truncate(len),
+            Builder::Count(column) => column.truncate(len),
+            Builder::Int(column) => column.truncate(len),
+            Builder::Port(column) => column.truncate(len),
+            Builder::Double(column) => column.truncate(len),
+            Builder::Bool(column) => {
+                column.values.truncate(len);
+                column.nulls.truncate(len);
+            }
+            Builder::Enum(column) => column.keys.truncate(len),
+            Builder::String(column) => column.truncate(len),
+            Builder::List(list) => {
+                list.offsets.truncate(len + 1);
+                list.nulls.truncate(len);
+                let elements = list.offsets.last().copied().unwrap_or(0) as usize;
+                list.element.truncate(elements);
+            }
+        }
+    }
+
+    pub fn finish(self) -> ArrayRef {
+        match self {
+            Builder::Time(column) => Arc::new(column.finish().with_timezone(TIME_ZONE)),
+            Builder::Interval(column) => Arc::new(column.finish()),
+            Builder::Count(column) => Arc::new(column.finish()),
+            Builder::Int(column) => Arc::new(column.finish()),
+            Builder::Port(column) => Arc::new(column.finish()),
+            Builder::Double(column) => Arc::new(column.finish()),
+            Builder::Bool(mut column) => Arc::new(BooleanArray::new(
+                column.values.finish(),
+                column.nulls.finish(),
+            )),
+            Builder::Enum(column) => Arc::new(column.finish()),
+            Builder::String(column) => Arc::new(column.finish()),
+            Builder::List(mut list) => {
+                let field = Arc::new(Field::new("item", list.element_type.arrow_type(), true));
+                let nulls = list.nulls.finish();
+                // Offsets start at 0 and only grow (each push appends the element count).
+                let offsets = OffsetBuffer::new(ScalarBuffer::from(list.offsets));
+                Arc::new(ListArray::new(field, offsets, list.element.finish(), nulls))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::{Array, Int64Array};
+
+    fn build(zeek_type: &str, fields: &[&str]) -> Result<ArrayRef, Expected> {
+        let markers = Markers::default();
+        let mut cx = FieldContext {
+            markers: &markers,
+            chunk_is_utf8: true,
+            scratch: Vec::new(),
+        };
+        let mut builder = Builder::new(&ZeekType::parse(zeek_type), fields.len());
+        for field in fields {
+            builder.push_field(field.as_bytes(), &mut cx)?;
+        }
+        Ok(builder.finish())
+    }
+
+    #[test]
+    fn strings_unset_empty_and_escapes() -> Result<(), Expected> {
+        let array = build(
+            "string",
+            &[
+                "-",
+                "(empty)",
+                "a\\x09b",
+                "\\x2d",
+                "a long string over twelve",
+            ],
+        )?;
+        let strings = array.as_string_view();
+        assert!(strings.is_null(0));
+        assert_eq!(strings.value(1), "");
+        assert_eq!(strings.value(2), "a\tb");
+        assert_eq!(strings.value(3), "-");
+        assert_eq!(strings.value(4), "a long string over twelve");
+        Ok(())
+    }
+
+    #[test]
+    fn sets_split_then_unescape() -> Result<(), Expected> {
+        let array = build("set[string]", &["a,b\\x2cc", "(empty)", "-", "x"])?;
+        let lists = array.as_list::<i32>();
+        let first = lists.value(0);
+        let first = first.as_string_view();
+        assert_eq!((first.value(0), first.value(1)), ("a", "b,c"));
+        assert_eq!(lists.value(1).len(), 0);
+        assert!(!lists.is_null(1));
+        assert!(lists.is_null(2));
+        assert_eq!(lists.value(3).as_string_view().value(0), "x");
+        Ok(())
+    }
+
+    #[test]
+    fn vectors_of_counts_keep_unset_elements() -> Result<(), Expected> {
+        let array = build("vector[count]", &["1,-,18446744073709551615"])?;
+        let lists = array.as_list::<i32>();
+        let values = lists.value(0);
+        let values = values.as_primitive::<UInt64Type>();
+        assert_eq!(values.value(0), 1);
+        assert!(values.is_null(1));
+        assert_eq!(values.value(2), u64::MAX);
+        Ok(())
+    }
+
+    #[test]
+    fn enums_become_dictionaries() -> Result<(), Expected> {
+        let array = build("enum", &["tcp", "udp", "tcp", "-"])?;
+        let dictionary = array.as_dictionary::<UInt32Type>();
+        assert_eq!(dictionary.keys().values().to_vec()[..3], [0, 1, 0]);
+        assert!(dictionary.is_null(3));
+        assert_eq!(dictionary.values().len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_name_the_expected_type() {
+        assert_eq!(build("count", &["12x"]).err(), Some("a count"));
+        assert_eq!(build("bool", &["yes"]).err(), Some("a bool (T or F)"));
+        assert_eq!(build("vector[port]", &["80,x"]).err(), Some("a port"));
+        assert_eq!(build("time", &["(empty)"]).err(), Some("a time"));
+    }
+
+    #[test]
+    fn truncate_rolls_back_rows() {
+        let markers = Markers::default();
+        let mut cx = FieldContext {
+            markers: &markers,
+            chunk_is_utf8: true,
+            scratch: Vec::new(),
+        };
+        let mut list = Builder::new(&ZeekType::parse("set[int]"), 4);
+        for field in ["1,2", "3,4,5"] {
+            assert!(list.push_field(field.as_bytes(), &mut cx).is_ok());
+        }
+        list.truncate(1);
+        assert!(list.push_field(b"6", &mut cx).is_ok());
+        let array = list.finish();
+        let lists = array.as_list::<i32>();
+        assert_eq!(lists.len(), 2);
+        let second = lists.value(1);
+        assert_eq!(
+            second
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .map(|a| a.values().to_vec()),
+            Some(vec![6])
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_after_unescaping_keeps_escape_text() -> Result<(), Expected> {
+        let array = build("string", &["caf\\xc3\\xa9", "bad\\xff"])?;
+        let strings = array.as_string_view();
+        assert_eq!(strings.value(0), "caf\u{e9}");
+        assert_eq!(strings.value(1), "bad\\xff");
+        Ok(())
+    }
+}
