@@ -98,6 +98,9 @@ impl ReadOptions {
             }
             None => self.headerless_layout(header, first_line)?,
         };
+        if fields.is_empty() {
+            return Err(Error::header("#fields names no field"));
+        }
         let wanted = self.wanted();
         let names: Vec<String> = fields
             .iter()

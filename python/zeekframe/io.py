@@ -125,8 +125,10 @@ def _read_table(
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """pandas with exact types: Arrow-backed columns, so nullable counts stay integers,
-    timestamps stay microsecond UTC and lists stay lists; enums become pandas categoricals.
+    """Convert to pandas with exact types.
+
+    Columns are Arrow-backed, so nullable counts stay integers, timestamps stay microsecond
+    UTC and lists stay lists; enums become pandas categoricals.
     """
     import pandas as pd
     import pyarrow as pa
@@ -146,7 +148,8 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     def mapper(data_type: pa.DataType) -> pd.ArrowDtype | None:
         return None if pa.types.is_dictionary(data_type) else pd.ArrowDtype(data_type)
 
-    return table.to_pandas(types_mapper=mapper)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=mapper)
+    return frame
 
 
 @overload
@@ -265,7 +268,8 @@ def read_zeek(
         log_type=log_type,
     )
     if output == "polars":
-        return pl.DataFrame(table)
+        frame: pl.DataFrame = pl.DataFrame(table)
+        return frame
     import pyarrow as pa
 
     arrow = pa.table(table)

@@ -83,33 +83,39 @@ impl HeaderState {
             return Ok(());
         }
         self.check_known_key_uses_separator(line)?;
-        let Some((key, values)) = self.split_key(line) else {
+        let Some((key, value)) = self.split_key(line) else {
             return Ok(());
         };
+        // Single values are the whole rest of the line, escaped like data (Zeek writes a
+        // `,` set separator under a `,` separator as `\x2c`, and non-ASCII bytes as `\xHH`).
         match key {
-            b"set_separator" => self.markers.set_separator = single_value(key, &values, line)?,
-            b"empty_field" => self.markers.empty_field = single_value(key, &values, line)?,
-            b"unset_field" => self.markers.unset_field = single_value(key, &values, line)?,
-            b"path" => {
-                self.path =
-                    Some(String::from_utf8_lossy(&single_value(key, &values, line)?).into_owned())
-            }
-            b"fields" => self.fields = Some(strings(&values)),
-            b"types" => self.types = Some(strings(&values)),
+            b"set_separator" => self.markers.set_separator = unescape(value),
+            b"empty_field" => self.markers.empty_field = unescape(value),
+            b"unset_field" => self.markers.unset_field = unescape(value),
+            b"path" => self.path = Some(String::from_utf8_lossy(&unescape(value)).into_owned()),
+            b"fields" => self.fields = Some(self.names(value)),
+            b"types" => self.types = Some(self.names(value)),
             _ => return Ok(()),
         }
         self.changed = true;
         Ok(())
     }
 
-    /// Split `#key<sep>v1<sep>v2` into the key and its values. A known key that is not
-    /// followed by the declared separator means the header contradicts itself.
-    fn split_key<'a>(&self, line: &'a [u8]) -> Option<(&'a [u8], Vec<&'a [u8]>)> {
+    /// Split `#key<sep>rest` into the key and the rest of the line.
+    fn split_key<'a>(&self, line: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
         let body = line.strip_prefix(b"#")?;
         let separator = &self.markers.separator;
-        let mut parts = split(body, separator);
-        let key = parts.remove(0);
-        Some((key, parts))
+        Some(match memchr::memmem::find(body, separator) {
+            Some(at) => (&body[..at], &body[at + separator.len()..]),
+            None => (body, &body[body.len()..]),
+        })
+    }
+
+    fn names(&self, value: &[u8]) -> Vec<String> {
+        split(value, &self.markers.separator)
+            .into_iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
     }
 
     /// A header key written without the declared separator, e.g. `#fields\ta` under
@@ -147,24 +153,6 @@ fn decode_separator(value: &[u8]) -> Vec<u8> {
         b"\\t" => b"\t".to_vec(),
         _ => unescape(value),
     }
-}
-
-fn single_value(key: &[u8], values: &[&[u8]], line: &[u8]) -> Result<Vec<u8>> {
-    match values {
-        [value] => Ok(value.to_vec()),
-        _ => Err(Error::header(format!(
-            "#{} must have exactly one value",
-            String::from_utf8_lossy(key)
-        ))
-        .with_value(line)),
-    }
-}
-
-fn strings(values: &[&[u8]]) -> Vec<String> {
-    values
-        .iter()
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .collect()
 }
 
 /// Split on a separator of any length.
@@ -245,6 +233,21 @@ mod tests {
         let state = read(&["#separator \\x7c\\x7c", "#fields||a||b||c"])?;
         assert_eq!(state.markers.separator, b"||");
         assert_eq!(state.fields, Some(vec!["a".into(), "b".into(), "c".into()]));
+        Ok(())
+    }
+
+    #[test]
+    fn single_values_are_the_rest_of_the_line_unescaped() -> Result<()> {
+        let state = read(&[
+            "#separator ,",
+            "#set_separator,,",
+            "#empty_field,(empty)",
+            "#fields,a,b",
+        ])?;
+        assert_eq!(state.markers.set_separator, b",");
+        assert_eq!(state.fields, Some(vec!["a".into(), "b".into()]));
+        let state = read(&["#separator \\x09", "#set_separator\t\\xc2\\xae"])?;
+        assert_eq!(state.markers.set_separator, "\u{ae}".as_bytes());
         Ok(())
     }
 

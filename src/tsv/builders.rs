@@ -14,7 +14,9 @@ use arrow_array::{
     ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, ListArray, PrimitiveArray,
     StringArray, StringViewArray,
 };
-use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{
+    BooleanBuffer, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
+};
 use arrow_schema::Field;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,16 +29,46 @@ pub struct FieldContext<'a> {
     pub markers: &'a Markers,
     /// The whole chunk is valid UTF-8, so any slice of it split at ASCII bytes is too.
     pub chunk_is_utf8: bool,
+    /// The chunk holds no backslash, so no field needs unescaping.
+    pub chunk_has_escapes: bool,
     /// Scratch space for unescaping, reused across fields.
     pub scratch: Vec<u8>,
 }
 
-impl FieldContext<'_> {
+impl<'a> FieldContext<'a> {
+    pub fn new(markers: &'a Markers, chunk: &[u8]) -> Self {
+        FieldContext {
+            markers,
+            chunk_is_utf8: std::str::from_utf8(chunk).is_ok(),
+            chunk_has_escapes: memchr::memchr(b'\\', chunk).is_some(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Compare against a marker without a library call for the usual one-byte `-`: most
+    /// fields differ in length or first byte.
+    #[inline(always)]
+    fn is_marker(raw: &[u8], marker: &[u8]) -> bool {
+        raw.len() == marker.len()
+            && raw.first() == marker.first()
+            && (raw.len() == 1 || raw == marker)
+    }
+
+    #[inline(always)]
+    pub fn is_unset(&self, raw: &[u8]) -> bool {
+        Self::is_marker(raw, &self.markers.unset_field)
+    }
+
+    #[inline(always)]
+    pub fn is_empty(&self, raw: &[u8]) -> bool {
+        Self::is_marker(raw, &self.markers.empty_field)
+    }
+
     /// The text of a string field as it goes into the column: unescaped, and valid UTF-8
     /// (bytes that are not UTF-8 keep their `\xHH` text).
     #[inline]
     fn text<'s>(&'s mut self, raw: &'s [u8]) -> &'s [u8] {
-        let needs_unescape = memchr::memchr(b'\\', raw).is_some();
+        let needs_unescape = self.chunk_has_escapes && memchr::memchr(b'\\', raw).is_some();
         if !needs_unescape && (self.chunk_is_utf8 || std::str::from_utf8(raw).is_ok()) {
             return raw;
         }
@@ -56,16 +88,81 @@ impl FieldContext<'_> {
     }
 }
 
+/// A validity bitmap that is always materialized: one bit per row is cheap next to the
+/// values, and a plain bit write keeps the per-field path free of branches and calls.
+pub struct Validity {
+    bits: Vec<u8>,
+    len: usize,
+    null_count: usize,
+}
+
+impl Validity {
+    fn with_capacity(rows: usize) -> Self {
+        Validity {
+            bits: Vec::with_capacity(rows.div_ceil(8)),
+            len: 0,
+            null_count: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, valid: bool) {
+        if self.len % 8 == 0 {
+            self.bits.push(0);
+        }
+        let last = self.bits.len() - 1;
+        self.bits[last] |= u8::from(valid) << (self.len % 8);
+        self.null_count += usize::from(!valid);
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    fn append_non_null(&mut self) {
+        self.push(true);
+    }
+
+    #[inline(always)]
+    fn append_null(&mut self) {
+        self.push(false);
+    }
+
+    fn is_valid(&self, row: usize) -> bool {
+        self.bits[row / 8] & (1 << (row % 8)) != 0
+    }
+
+    fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        self.null_count -= (len..self.len).filter(|&row| !self.is_valid(row)).count();
+        self.bits.truncate(len.div_ceil(8));
+        if len % 8 != 0 {
+            let last = self.bits.len() - 1;
+            self.bits[last] &= (1u8 << (len % 8)) - 1;
+        }
+        self.len = len;
+    }
+
+    fn finish(self) -> Option<NullBuffer> {
+        if self.null_count == 0 {
+            return None;
+        }
+        let bits = BooleanBuffer::new(Buffer::from_vec(self.bits), 0, self.len);
+        // SAFETY: `null_count` counts exactly the unset bits among the first `len`.
+        Some(unsafe { NullBuffer::new_unchecked(bits, self.null_count) })
+    }
+}
+
 pub struct Primitive<T: ArrowPrimitiveType> {
     values: Vec<T::Native>,
-    nulls: NullBufferBuilder,
+    nulls: Validity,
 }
 
 impl<T: ArrowPrimitiveType> Primitive<T> {
     fn with_capacity(rows: usize) -> Self {
         Primitive {
             values: Vec::with_capacity(rows),
-            nulls: NullBufferBuilder::new(rows),
+            nulls: Validity::with_capacity(rows),
         }
     }
 
@@ -86,7 +183,7 @@ impl<T: ArrowPrimitiveType> Primitive<T> {
         self.nulls.truncate(len);
     }
 
-    fn finish(mut self) -> PrimitiveArray<T> {
+    fn finish(self) -> PrimitiveArray<T> {
         PrimitiveArray::new(ScalarBuffer::from(self.values), self.nulls.finish())
     }
 }
@@ -96,7 +193,7 @@ pub struct Strings {
     views: Vec<u128>,
     data: Vec<u8>,
     full_buffers: Vec<Buffer>,
-    nulls: NullBufferBuilder,
+    nulls: Validity,
 }
 
 const MAX_INLINE: usize = 12;
@@ -107,7 +204,7 @@ impl Strings {
             views: Vec::with_capacity(rows),
             data: Vec::new(),
             full_buffers: Vec::new(),
-            nulls: NullBufferBuilder::new(rows),
+            nulls: Validity::with_capacity(rows),
         }
     }
 
@@ -220,14 +317,40 @@ impl Dictionary {
 
 pub struct List {
     offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
+    nulls: Validity,
     element: Box<Builder>,
     element_type: ZeekType,
 }
 
+impl List {
+    /// Split a set or vector on the set separator and append each element; an element equal
+    /// to the unset marker is a null element.
+    fn push_elements(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
+        let separator_len = cx.markers.set_separator.len();
+        let mut rest = raw;
+        loop {
+            let at = match separator_len {
+                0 => None,
+                1 => memchr::memchr(cx.markers.set_separator[0], rest),
+                _ => memchr::memmem::find(rest, &cx.markers.set_separator),
+            };
+            let element = at.map_or(rest, |at| &rest[..at]);
+            if cx.is_unset(element) {
+                self.element.push_null();
+            } else {
+                self.element.push_value(element, cx)?;
+            }
+            match at {
+                Some(at) => rest = &rest[at + separator_len..],
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
 pub struct Booleans {
     values: BooleanBufferBuilder,
-    nulls: NullBufferBuilder,
+    nulls: Validity,
 }
 
 pub enum Builder {
@@ -254,7 +377,7 @@ impl Builder {
             ZeekType::Double => Builder::Double(Primitive::with_capacity(rows)),
             ZeekType::Bool => Builder::Bool(Booleans {
                 values: BooleanBufferBuilder::new(rows),
-                nulls: NullBufferBuilder::new(rows),
+                nulls: Validity::with_capacity(rows),
             }),
             ZeekType::Enum => Builder::Enum(Dictionary::with_capacity(rows)),
             ZeekType::String => Builder::String(Strings::with_capacity(rows)),
@@ -263,7 +386,7 @@ impl Builder {
                 offsets.push(0);
                 Builder::List(List {
                     offsets,
-                    nulls: NullBufferBuilder::new(rows),
+                    nulls: Validity::with_capacity(rows),
                     element: Box::new(Builder::new(element, rows)),
                     element_type: (**element).clone(),
                 })
@@ -272,59 +395,33 @@ impl Builder {
     }
 
     /// Append one field as it appears in the log (unset marker, empty marker or a value).
-    #[inline]
+    /// The empty marker only means something for strings and lists; for other types it is
+    /// not a value and fails to parse like any other text.
+    #[inline(always)]
     pub fn push_field(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
-        if raw == cx.markers.unset_field.as_slice() {
+        if cx.is_unset(raw) {
             self.push_null();
             return Ok(());
         }
-        if let Builder::List(list) = self {
-            if raw != cx.markers.empty_field.as_slice() {
-                let separator = cx.markers.set_separator.as_slice();
-                let unset = cx.markers.unset_field.as_slice();
-                let mut rest = raw;
-                loop {
-                    let (element, next) = match memchr::memmem::find(rest, separator) {
-                        Some(at) if !separator.is_empty() => {
-                            (&rest[..at], Some(&rest[at + separator.len()..]))
-                        }
-                        _ => (rest, None),
-                    };
-                    if element == unset {
-                        list.element.push_null();
-                    } else {
-                        list.element.push_value(element, cx)?;
-                    }
-                    match next {
-                        Some(next) => rest = next,
-                        None => break,
-                    }
+        match self {
+            Builder::String(column) if cx.is_empty(raw) => column.push(b""),
+            Builder::Enum(column) if cx.is_empty(raw) => column.push(b""),
+            Builder::List(list) => {
+                if !cx.is_empty(raw) {
+                    list.push_elements(raw, cx)?;
                 }
+                let len =
+                    i32::try_from(list.element.len()).map_err(|_| "a list short of 2^31 items")?;
+                list.offsets.push(len);
+                list.nulls.append_non_null();
             }
-            let len =
-                i32::try_from(list.element.len()).map_err(|_| "a list short of 2^31 items")?;
-            list.offsets.push(len);
-            list.nulls.append_non_null();
-            return Ok(());
+            _ => self.push_value(raw, cx)?,
         }
-        if raw == cx.markers.empty_field.as_slice() {
-            return match self {
-                Builder::String(strings) => {
-                    strings.push(b"");
-                    Ok(())
-                }
-                Builder::Enum(dictionary) => {
-                    dictionary.push(b"");
-                    Ok(())
-                }
-                _ => self.push_value(raw, cx),
-            };
-        }
-        self.push_value(raw, cx)
+        Ok(())
     }
 
     /// Append a value that is neither the unset nor the empty marker.
-    #[inline]
+    #[inline(always)]
     fn push_value(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
         match self {
             Builder::Time(column) => column.push(values::parse_micros(raw).ok_or("a time")?),
@@ -389,9 +486,10 @@ impl Builder {
         self.len() == 0
     }
 
-    /// Drop rows past `len` (a bad line's partial row).
+    /// Drop rows past `len`, and a list's elements past its last offset (what a list value
+    /// that failed half-way left behind).
     pub fn truncate(&mut self, len: usize) {
-        if self.len() <= len {
+        if self.len() < len {
             return;
         }
         match self {
@@ -430,7 +528,7 @@ impl Builder {
             )),
             Builder::Enum(column) => Arc::new(column.finish()),
             Builder::String(column) => Arc::new(column.finish()),
-            Builder::List(mut list) => {
+            Builder::List(list) => {
                 let field = Arc::new(Field::new("item", list.element_type.arrow_type(), true));
                 let nulls = list.nulls.finish();
                 // Offsets start at 0 and only grow (each push appends the element count).
@@ -449,11 +547,8 @@ mod tests {
 
     fn build(zeek_type: &str, fields: &[&str]) -> Result<ArrayRef, Expected> {
         let markers = Markers::default();
-        let mut cx = FieldContext {
-            markers: &markers,
-            chunk_is_utf8: true,
-            scratch: Vec::new(),
-        };
+        let chunk = fields.join("\n");
+        let mut cx = FieldContext::new(&markers, chunk.as_bytes());
         let mut builder = Builder::new(&ZeekType::parse(zeek_type), fields.len());
         for field in fields {
             builder.push_field(field.as_bytes(), &mut cx)?;
@@ -529,11 +624,7 @@ mod tests {
     #[test]
     fn truncate_rolls_back_rows() {
         let markers = Markers::default();
-        let mut cx = FieldContext {
-            markers: &markers,
-            chunk_is_utf8: true,
-            scratch: Vec::new(),
-        };
+        let mut cx = FieldContext::new(&markers, b"");
         let mut list = Builder::new(&ZeekType::parse("set[int]"), 4);
         for field in ["1,2", "3,4,5"] {
             assert!(list.push_field(field.as_bytes(), &mut cx).is_ok());
