@@ -287,6 +287,7 @@ pub fn read_files(paths: &[String], options: &ReadOptions) -> Result<ReadOutput>
     } else {
         paths.iter().map(|p| read_file_serial(p, options)).collect()
     };
+    crate::tsv::release_thread_memory();
     let mut results = Vec::with_capacity(files.len());
     for file in files {
         results.push(file?);

@@ -5,6 +5,7 @@
 use crate::format::escape::{unescape_into, utf8_or_escaped};
 use crate::format::header::Markers;
 use crate::format::types::{ZeekType, TIME_ZONE};
+use crate::tsv::memory::Values;
 use crate::tsv::values;
 use arrow_array::types::{
     DurationMicrosecondType, Float64Type, Int64Type, TimestampMicrosecondType, UInt16Type,
@@ -14,9 +15,7 @@ use arrow_array::{
     ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, ListArray, PrimitiveArray,
     StringArray, StringViewArray,
 };
-use arrow_buffer::{
-    BooleanBuffer, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
-};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::Field;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -88,93 +87,71 @@ impl<'a> FieldContext<'a> {
     }
 }
 
-/// A validity bitmap that is always materialized: one bit per row is cheap next to the
-/// values, and a plain bit write keeps the per-field path free of branches and calls.
+/// Validity kept as the list of null rows while parsing: most Zeek columns have few nulls,
+/// so a valid value costs one increment, and the bitmap is built once at the end.
+#[derive(Default)]
 pub struct Validity {
-    bits: Vec<u8>,
+    null_rows: Vec<u32>,
     len: usize,
-    null_count: usize,
 }
 
 impl Validity {
-    fn with_capacity(rows: usize) -> Self {
-        Validity {
-            bits: Vec::with_capacity(rows.div_ceil(8)),
-            len: 0,
-            null_count: 0,
-        }
-    }
-
     #[inline(always)]
-    fn push(&mut self, valid: bool) {
-        if self.len % 8 == 0 {
-            self.bits.push(0);
-        }
-        let last = self.bits.len() - 1;
-        self.bits[last] |= u8::from(valid) << (self.len % 8);
-        self.null_count += usize::from(!valid);
+    fn append_non_null(&mut self) {
         self.len += 1;
     }
 
     #[inline(always)]
-    fn append_non_null(&mut self) {
-        self.push(true);
-    }
-
-    #[inline(always)]
     fn append_null(&mut self) {
-        self.push(false);
-    }
-
-    fn is_valid(&self, row: usize) -> bool {
-        self.bits[row / 8] & (1 << (row % 8)) != 0
+        self.null_rows.push(self.len as u32);
+        self.len += 1;
     }
 
     fn truncate(&mut self, len: usize) {
         if len >= self.len {
             return;
         }
-        self.null_count -= (len..self.len).filter(|&row| !self.is_valid(row)).count();
-        self.bits.truncate(len.div_ceil(8));
-        if len % 8 != 0 {
-            let last = self.bits.len() - 1;
-            self.bits[last] &= (1u8 << (len % 8)) - 1;
-        }
+        let keep = self.null_rows.partition_point(|&row| (row as usize) < len);
+        self.null_rows.truncate(keep);
         self.len = len;
     }
 
     fn finish(self) -> Option<NullBuffer> {
-        if self.null_count == 0 {
+        if self.null_rows.is_empty() {
             return None;
         }
-        let bits = BooleanBuffer::new(Buffer::from_vec(self.bits), 0, self.len);
-        // SAFETY: `null_count` counts exactly the unset bits among the first `len`.
-        Some(unsafe { NullBuffer::new_unchecked(bits, self.null_count) })
+        let mut bits = BooleanBufferBuilder::new(self.len);
+        bits.append_n(self.len, true);
+        for &row in &self.null_rows {
+            bits.set_bit(row as usize, false);
+        }
+        // Every null row was appended once, in increasing order, below `len`.
+        Some(NullBuffer::new(bits.finish()))
     }
 }
 
 pub struct Primitive<T: ArrowPrimitiveType> {
-    values: Vec<T::Native>,
+    values: Values<T::Native>,
     nulls: Validity,
 }
 
 impl<T: ArrowPrimitiveType> Primitive<T> {
     fn with_capacity(rows: usize) -> Self {
         Primitive {
-            values: Vec::with_capacity(rows),
-            nulls: Validity::with_capacity(rows),
+            values: Values::with_capacity(rows),
+            nulls: Validity::default(),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, value: T::Native) {
         self.values.push(value);
         self.nulls.append_non_null();
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_null(&mut self) {
-        self.values.push(T::Native::default());
+        self.values.push_default();
         self.nulls.append_null();
     }
 
@@ -184,14 +161,17 @@ impl<T: ArrowPrimitiveType> Primitive<T> {
     }
 
     fn finish(self) -> PrimitiveArray<T> {
-        PrimitiveArray::new(ScalarBuffer::from(self.values), self.nulls.finish())
+        PrimitiveArray::new(
+            ScalarBuffer::from(self.values.into_buffer()),
+            self.nulls.finish(),
+        )
     }
 }
 
 /// Utf8View strings: 16-byte views, short strings inline, longer ones in data buffers.
 pub struct Strings {
-    views: Vec<u128>,
-    data: Vec<u8>,
+    views: Values<u128>,
+    data: Values<u8>,
     full_buffers: Vec<Buffer>,
     nulls: Validity,
 }
@@ -199,17 +179,18 @@ pub struct Strings {
 const MAX_INLINE: usize = 12;
 
 impl Strings {
-    fn with_capacity(rows: usize) -> Self {
+    /// `text_bytes`: how many bytes the long strings will take, if known (else 0: grow).
+    fn with_capacity(rows: usize, text_bytes: usize) -> Self {
         Strings {
-            views: Vec::with_capacity(rows),
-            data: Vec::new(),
+            views: Values::with_capacity(rows),
+            data: Values::with_capacity(text_bytes),
             full_buffers: Vec::new(),
-            nulls: Validity::with_capacity(rows),
+            nulls: Validity::default(),
         }
     }
 
     /// `text` must be valid UTF-8.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, text: &[u8]) {
         let len = text.len();
         let view = if len <= MAX_INLINE {
@@ -219,8 +200,8 @@ impl Strings {
             u128::from_le_bytes(bytes)
         } else {
             if self.data.len() + len > u32::MAX as usize {
-                let full = std::mem::take(&mut self.data);
-                self.full_buffers.push(Buffer::from_vec(full));
+                let full = std::mem::replace(&mut self.data, Values::with_capacity(0));
+                self.full_buffers.push(full.into_buffer());
             }
             let offset = self.data.len() as u32;
             self.data.extend_from_slice(text);
@@ -235,9 +216,9 @@ impl Strings {
         self.nulls.append_non_null();
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_null(&mut self) {
-        self.views.push(0);
+        self.views.push_default();
         self.nulls.append_null();
     }
 
@@ -248,17 +229,16 @@ impl Strings {
         self.nulls.truncate(len);
     }
 
-    fn finish(mut self) -> StringViewArray {
+    fn finish(self) -> StringViewArray {
         let mut buffers = self.full_buffers;
         if !self.data.is_empty() {
-            self.data.shrink_to_fit();
-            buffers.push(Buffer::from_vec(self.data));
+            buffers.push(self.data.into_buffer());
         }
         // SAFETY: every view was written by `push` from valid UTF-8 with its length, prefix,
         // buffer index and offset pointing into `buffers`; null slots hold the zero view.
         unsafe {
             StringViewArray::new_unchecked(
-                ScalarBuffer::from(self.views),
+                ScalarBuffer::from(self.views.into_buffer()),
                 Arc::from(buffers),
                 self.nulls.finish(),
             )
@@ -368,6 +348,12 @@ pub enum Builder {
 
 impl Builder {
     pub fn new(zeek_type: &ZeekType, rows: usize) -> Builder {
+        Builder::with_text_capacity(zeek_type, rows, 0)
+    }
+
+    /// A builder for `rows` values; a string column also reserves `text_bytes` for strings
+    /// too long to inline in their views.
+    pub fn with_text_capacity(zeek_type: &ZeekType, rows: usize, text_bytes: usize) -> Builder {
         match zeek_type {
             ZeekType::Time => Builder::Time(Primitive::with_capacity(rows)),
             ZeekType::Interval => Builder::Interval(Primitive::with_capacity(rows)),
@@ -377,16 +363,16 @@ impl Builder {
             ZeekType::Double => Builder::Double(Primitive::with_capacity(rows)),
             ZeekType::Bool => Builder::Bool(Booleans {
                 values: BooleanBufferBuilder::new(rows),
-                nulls: Validity::with_capacity(rows),
+                nulls: Validity::default(),
             }),
             ZeekType::Enum => Builder::Enum(Dictionary::with_capacity(rows)),
-            ZeekType::String => Builder::String(Strings::with_capacity(rows)),
+            ZeekType::String => Builder::String(Strings::with_capacity(rows, text_bytes)),
             ZeekType::List(element) => {
                 let mut offsets = Vec::with_capacity(rows + 1);
                 offsets.push(0);
                 Builder::List(List {
                     offsets,
-                    nulls: Validity::with_capacity(rows),
+                    nulls: Validity::default(),
                     element: Box::new(Builder::new(element, rows)),
                     element_type: (**element).clone(),
                 })

@@ -29,13 +29,20 @@ pub fn find_delimiters(
     }
 }
 
+/// Append the positions of the set bits of `mask`, the block starting at `base`.
 #[inline(always)]
 fn push_bits(out: &mut Vec<u32>, mut mask: u64, base: usize) {
-    out.reserve(mask.count_ones() as usize);
+    out.reserve(BLOCK);
+    let len = out.len();
+    let spare = &mut out.spare_capacity_mut()[..BLOCK];
+    let mut written = 0;
     while mask != 0 {
-        out.push((base + mask.trailing_zeros() as usize) as u32);
+        spare[written].write((base + mask.trailing_zeros() as usize) as u32);
+        written += 1;
         mask &= mask - 1;
     }
+    // SAFETY: the loop initialised `written` (at most 64, one per set bit) slots past `len`.
+    unsafe { out.set_len(len + written) };
 }
 
 /// Bit masks of the separator-or-newline bytes and of the newline bytes of a 64-byte block.

@@ -3,6 +3,7 @@
 
 pub mod builders;
 pub mod delimiters;
+pub mod memory;
 pub mod values;
 
 use crate::error::Error;
@@ -251,8 +252,15 @@ impl<'a> Tokenized<'a> {
         cx: &mut FieldContext<'_>,
         errors: &mut Vec<ValueError>,
     ) -> Builder {
-        let mut builder = Builder::new(&self.block.types[field], capacity);
+        let zeek_type = &self.block.types[field];
+        let text_bytes = if *zeek_type == ZeekType::String {
+            self.long_text_bytes(field)
+        } else {
+            0
+        };
+        let mut builder = Builder::with_text_capacity(zeek_type, capacity, text_bytes);
         for row in rows {
+            // A failed value leaves a partial row (list elements) to roll back, then a null.
             if let Err(expected) = builder.push_field(self.field(row, field), cx) {
                 let len = builder.len();
                 builder.truncate(len);
@@ -267,6 +275,15 @@ impl<'a> Tokenized<'a> {
         builder
     }
 
+    /// Bytes of a string column's values too long to inline in a view: an upper bound of its
+    /// data buffer, since unescaping only shortens text.
+    fn long_text_bytes(&self, field: usize) -> usize {
+        (0..self.layout.starts.len())
+            .map(|row| self.field(row, field).len())
+            .filter(|&len| len > 12)
+            .sum()
+    }
+
     fn error(&self, error: &ValueError) -> Error {
         let name = &self.block.names[error.field];
         Error::parse(format!("field {name:?} is not {}", error.expected))
@@ -274,6 +291,13 @@ impl<'a> Tokenized<'a> {
             .with_column(error.field + 1)
             .with_value(self.field(error.row, error.field))
     }
+}
+
+/// Let go of this thread's parsing memory (the layout vectors and its hold on the current
+/// column region) when a read is over.
+pub fn release_thread_memory() {
+    LAYOUT.with(|layout| *layout.borrow_mut() = Layout::default());
+    memory::release_thread_region();
 }
 
 /// Parse a chunk of whole data lines (no header lines) laid out as `block` says.

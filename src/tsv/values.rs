@@ -119,22 +119,27 @@ fn parse_micros_general(negative: bool, digits: &[u8]) -> Option<i64> {
 }
 
 /// Digits only, no sign, no overflow.
-#[inline]
+#[inline(always)]
 pub fn parse_digits_u64(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || text.len() >= 20 {
+        return parse_digits_u64_long(text);
+    }
+    // 19 digits always fit in a u64.
+    let mut value: u64 = 0;
+    for &byte in text {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    Some(value)
+}
+
+#[cold]
+fn parse_digits_u64_long(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 20 {
         return None;
-    }
-    if text.len() < 20 {
-        // 19 digits always fit in a u64.
-        let mut value: u64 = 0;
-        for &byte in text {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                return None;
-            }
-            value = value * 10 + u64::from(digit);
-        }
-        return Some(value);
     }
     let mut value: u64 = 0;
     for &byte in text {
