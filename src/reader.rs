@@ -300,45 +300,18 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
     let mut skipped_count = 0;
     let mut skipped = Vec::new();
     for file in &files {
-        let mut lines_before = 0u64;
-        let mut chunk_lines = Vec::with_capacity(file.chunks.len());
-        for chunk in &file.chunks {
-            chunk_lines.push(lines_before + chunk.reader_lines_before);
-            lines_before += chunk.output.lines;
-        }
-        for (chunk, base) in file.chunks.iter().zip(&chunk_lines) {
-            for error in &chunk.output.bad_lines {
-                let line = base + error.line.unwrap_or(0);
-                let error = error.clone().with_line(line).with_path(&file.path);
-                if !options.skip_bad_lines {
-                    return Err(error);
-                }
-                if skipped.len() < MAX_REPORTED {
-                    skipped.push(error);
-                }
-            }
-            skipped_count += chunk.output.bad_line_count;
-        }
-        if let Some(reader_error) = &file.summary.error {
-            let parsed_lines: u64 = file
-                .chunks
-                .iter()
-                .filter(|c| c.seq < reader_error.chunks_before)
-                .map(|c| c.output.lines)
-                .sum();
-            let error = reader_error
-                .error
-                .clone()
-                .with_line(parsed_lines + reader_error.reader_lines)
-                .with_path(&file.path);
-            if error.kind != ErrorKind::Truncated || !options.skip_bad_lines {
+        let (errors, count) = numbered_errors(file);
+        for error in errors {
+            // Header problems make the rest of a file unreadable: never skipped.
+            let skippable = matches!(error.kind, ErrorKind::Parse | ErrorKind::Truncated);
+            if !options.skip_bad_lines || !skippable {
                 return Err(error);
             }
-            skipped_count += 1;
             if skipped.len() < MAX_REPORTED {
                 skipped.push(error);
             }
         }
+        skipped_count += count;
     }
     let schema = unify(&files, options)?;
     let mut batches = Vec::new();
@@ -365,6 +338,49 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
         skipped_count,
         skipped,
     })
+}
+
+/// Every error of one file with its absolute line number, in file order, and how many lines
+/// they stand for. A line cut by a truncated stream is reported as the truncation, once.
+fn numbered_errors(file: &FileResult) -> (Vec<Error>, u64) {
+    let mut errors = Vec::new();
+    let mut count = 0;
+    let mut lines_before = 0u64;
+    for chunk in &file.chunks {
+        let base = lines_before + chunk.reader_lines_before;
+        lines_before += chunk.output.lines;
+        for error in &chunk.output.bad_lines {
+            let line = base + error.line.unwrap_or(0);
+            errors.push(error.clone().with_line(line).with_path(&file.path));
+        }
+        count += chunk.output.bad_line_count;
+    }
+    let Some(reader_error) = &file.summary.error else {
+        return (errors, count);
+    };
+    let parsed_lines: u64 = file
+        .chunks
+        .iter()
+        .filter(|c| c.seq < reader_error.chunks_before)
+        .map(|c| c.output.lines)
+        .sum();
+    let mut line = parsed_lines + reader_error.reader_lines;
+    if reader_error.error.kind == ErrorKind::Truncated {
+        // The stream ended inside or right after the last line read.
+        line -= 1;
+        if errors.last().is_some_and(|e| e.line >= Some(line)) {
+            errors.pop();
+            count -= 1;
+        }
+    }
+    errors.push(
+        reader_error
+            .error
+            .clone()
+            .with_line(line)
+            .with_path(&file.path),
+    );
+    (errors, count + 1)
 }
 
 /// The output columns: the requested ones in the requested order, or every column of every
@@ -456,4 +472,254 @@ pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block
         return Err(error.error.with_line(error.reader_lines).with_path(path));
     }
     Ok(summary.blocks.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{TimestampMicrosecondType, UInt16Type, UInt64Type};
+    use arrow_array::Array;
+    use std::io::Write;
+
+    /// A file under the system temp dir, removed when dropped.
+    struct TempLog(std::path::PathBuf);
+
+    impl TempLog {
+        fn new(name: &str, bytes: &[u8]) -> TempLog {
+            let path =
+                std::env::temp_dir().join(format!("zeekframe-test-{}-{name}", std::process::id()));
+            std::fs::write(&path, bytes).expect("temp dir is writable");
+            TempLog(path)
+        }
+
+        fn path(&self) -> String {
+            self.0.to_string_lossy().into_owned()
+        }
+    }
+
+    impl Drop for TempLog {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    const HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n\
+        #unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.resp_p\tn\n\
+        #types\ttime\tstring\tport\tcount\n";
+
+    fn log(rows: usize) -> String {
+        let mut text = HEADER.to_owned();
+        for i in 0..rows {
+            let n = if i % 7 == 0 {
+                "-".to_owned()
+            } else {
+                i.to_string()
+            };
+            text.push_str(&format!(
+                "{}.{:06}\tC{i}\t{}\t{n}\n",
+                1_300_000_000 + i,
+                i,
+                i % 65536
+            ));
+        }
+        text.push_str("#close\t2020-01-01-00-00-00\n");
+        text
+    }
+
+    fn read(paths: &[String], options: &ReadOptions) -> ReadOutput {
+        match read_files(paths, options) {
+            Ok(output) => output,
+            Err(error) => panic!("read failed: {error}"),
+        }
+    }
+
+    fn column_u64(output: &ReadOutput, name: &str) -> Vec<Option<u64>> {
+        let index = output.schema.index_of(name).expect("column exists");
+        output
+            .batches
+            .iter()
+            .flat_map(|b| {
+                b.column(index)
+                    .as_primitive::<UInt64Type>()
+                    .iter()
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn any_chunk_size_and_thread_count_gives_the_same_rows() {
+        let file = TempLog::new("chunks.log", log(500).as_bytes());
+        let paths = vec![file.path()];
+        let expected = column_u64(&read(&paths, &ReadOptions::default()), "n");
+        assert_eq!(expected.len(), 500);
+        assert_eq!(expected.iter().filter(|v| v.is_none()).count(), 72);
+        for chunk_size in [1, 2, 7, 33, 64, 100, 4096] {
+            for n_threads in [1, 2, 3] {
+                let options = ReadOptions {
+                    chunk_size,
+                    n_threads,
+                    ..ReadOptions::default()
+                };
+                let output = read(&paths, &options);
+                assert_eq!(
+                    column_u64(&output, "n"),
+                    expected,
+                    "chunk {chunk_size} x{n_threads}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_with_different_fields_are_unified_by_name() {
+        let text = format!(
+            "{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tts\tn\textra\n\
+             #types\ttime\tcount\tstring\n2.5\t2\tx\n"
+        );
+        let file = TempLog::new("blocks.log", text.as_bytes());
+        let output = read(
+            &[file.path()],
+            &ReadOptions {
+                chunk_size: 3,
+                ..ReadOptions::default()
+            },
+        );
+        let names: Vec<&str> = output
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(names, ["ts", "uid", "id.resp_p", "n", "extra"]);
+        assert_eq!(column_u64(&output, "n"), [Some(1), Some(2)]);
+        let ports = output.batches[1].column(2).as_primitive::<UInt16Type>();
+        assert!(ports.is_null(0));
+    }
+
+    #[test]
+    fn conflicting_types_across_blocks_are_an_error() {
+        let text =
+            format!("{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tn\n#types\tstring\nx\n");
+        let file = TempLog::new("conflict.log", text.as_bytes());
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert_eq!(error.map(|e| e.kind), Some(ErrorKind::Schema));
+    }
+
+    #[test]
+    fn gzip_and_zstd_are_detected_from_the_bytes() {
+        let text = log(50);
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(text.as_bytes()).expect("in memory");
+        let gzip = gzip.finish().expect("in memory");
+        let zstd = zstd::encode_all(text.as_bytes(), 1).expect("in memory");
+        // Names that say nothing of the content: detection reads the magic bytes.
+        let files = [TempLog::new("a.log", &gzip), TempLog::new("b.dat", &zstd)];
+        let paths: Vec<String> = files.iter().map(TempLog::path).collect();
+        let output = read(&paths, &ReadOptions::default());
+        assert_eq!(
+            output.batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+            100
+        );
+        let ts = output.batches[0]
+            .column(0)
+            .as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(ts.value(1), 1_300_000_001_000_001);
+    }
+
+    #[test]
+    fn a_truncated_gzip_stream_raises_or_keeps_the_rows_before_the_cut() {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(log(2000).as_bytes()).expect("in memory");
+        let gzip = gzip.finish().expect("in memory");
+        let file = TempLog::new("cut.log.gz", &gzip[..gzip.len() / 2]);
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert_eq!(error.map(|e| e.kind), Some(ErrorKind::Truncated));
+        let options = ReadOptions {
+            skip_bad_lines: true,
+            ..ReadOptions::default()
+        };
+        let output = read(&[file.path()], &options);
+        let rows: usize = output.batches.iter().map(|b| b.num_rows()).sum();
+        assert!(rows > 100 && rows < 2000, "{rows}");
+        assert!(output
+            .skipped
+            .iter()
+            .any(|e| e.kind == ErrorKind::Truncated));
+    }
+
+    #[test]
+    fn errors_carry_absolute_line_numbers() {
+        let mut text = log(300);
+        text = text.replacen("\t250\t", "\tbad\t", 1);
+        let file = TempLog::new("bad.log", text.as_bytes());
+        for chunk_size in [50, 1 << 20] {
+            let options = ReadOptions {
+                chunk_size,
+                ..ReadOptions::default()
+            };
+            let error = read_files(&[file.path()], &options).expect_err("bad port");
+            // 7 header lines, then row 250 is line 258.
+            assert_eq!(
+                (error.line, error.column),
+                (Some(258), Some(3)),
+                "chunk {chunk_size}"
+            );
+            assert_eq!(error.value.as_deref(), Some("bad"));
+        }
+    }
+
+    #[test]
+    fn n_rows_and_projection() {
+        let file = TempLog::new("head.log", log(1000).as_bytes());
+        let options = ReadOptions {
+            n_rows: Some(10),
+            columns: Some(vec!["n".into(), "ts".into()]),
+            chunk_size: 64,
+            ..ReadOptions::default()
+        };
+        let output = read(&[file.path()], &options);
+        let names: Vec<&str> = output
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(names, ["n", "ts"]);
+        assert_eq!(column_u64(&output, "n").len(), 10);
+        let missing = ReadOptions {
+            columns: Some(vec!["nope".into()]),
+            ..ReadOptions::default()
+        };
+        let error = read_files(&[file.path()], &missing)
+            .err()
+            .map(|e| e.message);
+        assert!(error.is_some_and(|m| m.contains("\"nope\"") && m.contains("id.resp_p")));
+    }
+
+    #[test]
+    fn a_header_only_file_still_names_its_columns() {
+        let file = TempLog::new("empty.log", HEADER.as_bytes());
+        let output = read(&[file.path()], &ReadOptions::default());
+        assert_eq!(output.schema.fields().len(), 4);
+        assert!(output.batches.is_empty());
+    }
+
+    #[test]
+    fn headerless_logs_need_a_layout() {
+        let file = TempLog::new("bare.log", b"1.0\tCa\n2.0\tCb\n");
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert_eq!(
+            error.map(|e| (e.kind, e.line)),
+            Some((ErrorKind::Header, Some(1)))
+        );
+        let options = ReadOptions {
+            fields: Some(vec!["ts".into(), "uid".into()]),
+            types: Some(vec!["time".into(), "string".into()]),
+            ..ReadOptions::default()
+        };
+        let output = read(&[file.path()], &options);
+        assert_eq!(output.batches[0].num_rows(), 2);
+    }
 }

@@ -260,7 +260,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
                 };
                 stream_error = Some(Error::new(
                     ErrorKind::Truncated,
-                    format!("the {format} stream is truncated or corrupt ({e})"),
+                    format!("the {format} stream ends early, at or after this line ({e})"),
                 ));
                 true
             }
