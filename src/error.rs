@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Truncated,
     /// Column selection or header blocks that cannot be reconciled.
     Schema,
+    /// A bug in zeekframe (a caught panic): reported, never propagated.
+    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,16 @@ impl Error {
 
     pub fn io(err: &std::io::Error, path: &str) -> Self {
         Self::new(ErrorKind::Io(err.kind()), err.to_string()).with_path(path)
+    }
+
+    /// Describe a caught panic.
+    pub fn from_panic(panic: &(dyn std::any::Any + Send)) -> Self {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Self::new(ErrorKind::Internal, message)
     }
 
     pub fn with_path(mut self, path: &str) -> Self {

@@ -91,6 +91,9 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
         }
         ErrorKind::Parse | ErrorKind::Header | ErrorKind::Truncated => "ZeekParseError",
         ErrorKind::Schema => "ZeekError",
+        ErrorKind::Internal => {
+            return PyRuntimeError::new_err(format!("zeekframe internal error: {message}"))
+        }
     };
     let build = || -> PyResult<PyErr> {
         let kwargs = PyDict::new(py);

@@ -10,6 +10,7 @@ use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
 use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -231,6 +232,7 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
     let parsed = Mutex::new(Vec::new());
     let stop = AtomicBool::new(false);
     let rows = AtomicUsize::new(0);
+    let failure = Mutex::new(None);
     let summary = pool.in_place_scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|_| loop {
@@ -240,15 +242,27 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
                     .recv();
                 let Ok(chunk) = next else { break };
                 // Chunks already handed out are always parsed: an earlier chunk may still hold
-                // the first error, and the rows before `n_rows` must all be there.
-                let chunk = parse(chunk, options);
-                if should_stop(&chunk, &rows, options) {
-                    stop.store(true, Ordering::Relaxed);
+                // the first error, and the rows before `n_rows` must all be there. A parser
+                // that panics stops the read but keeps draining, so the reader never blocks.
+                match catch_unwind(AssertUnwindSafe(|| parse(chunk, options))) {
+                    Ok(chunk) => {
+                        if should_stop(&chunk, &rows, options) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        parsed
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(chunk);
+                    }
+                    Err(panic) => {
+                        stop.store(true, Ordering::Relaxed);
+                        let error = Error::from_panic(panic.as_ref()).with_path(path);
+                        failure
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .get_or_insert(error);
+                    }
                 }
-                parsed
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(chunk);
             });
         }
         let sender = sender;
@@ -259,6 +273,9 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
         })
         // `sender` drops here, so the parsers see the end of the stream and the scope ends.
     })?;
+    if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        return Err(error);
+    }
     let mut chunks = parsed.into_inner().unwrap_or_else(PoisonError::into_inner);
     chunks.sort_by_key(|chunk| chunk.seq);
     Ok(FileResult {

@@ -65,8 +65,16 @@ impl<'a> FieldContext<'a> {
 
     /// The text of a string field as it goes into the column: unescaped, and valid UTF-8
     /// (bytes that are not UTF-8 keep their `\xHH` text).
-    #[inline]
+    #[inline(always)]
     fn text<'s>(&'s mut self, raw: &'s [u8]) -> &'s [u8] {
+        if !self.chunk_has_escapes && self.chunk_is_utf8 {
+            return raw;
+        }
+        self.text_slow(raw)
+    }
+
+    #[inline(never)]
+    fn text_slow<'s>(&'s mut self, raw: &'s [u8]) -> &'s [u8] {
         let needs_unescape = self.chunk_has_escapes && memchr::memchr(b'\\', raw).is_some();
         if !needs_unescape && (self.chunk_is_utf8 || std::str::from_utf8(raw).is_ok()) {
             return raw;
@@ -158,6 +166,27 @@ impl<T: ArrowPrimitiveType> Primitive<T> {
     fn truncate(&mut self, len: usize) {
         self.values.truncate(len);
         self.nulls.truncate(len);
+    }
+
+    #[inline(always)]
+    fn fill<'d>(
+        &mut self,
+        fields: impl Iterator<Item = &'d [u8]>,
+        cx: &FieldContext<'_>,
+        parse: impl Fn(&[u8]) -> Option<T::Native>,
+        expected: Expected,
+        mut on_error: impl FnMut(usize, Expected),
+    ) {
+        for (position, raw) in fields.enumerate() {
+            if cx.is_unset(raw) {
+                self.push_null();
+            } else if let Some(value) = parse(raw) {
+                self.push(value);
+            } else {
+                self.push_null();
+                on_error(position, expected);
+            }
+        }
     }
 
     fn finish(self) -> PrimitiveArray<T> {
@@ -376,6 +405,57 @@ impl Builder {
                     element: Box::new(Builder::new(element, rows)),
                     element_type: (**element).clone(),
                 })
+            }
+        }
+    }
+
+    /// Append every field of `fields`. A value that is not of the column's type becomes a
+    /// null and its position in `fields` is reported to `on_error`. The type is matched once,
+    /// outside the loop, so each Zeek type gets its own tight loop.
+    pub fn fill<'d>(
+        &mut self,
+        fields: impl Iterator<Item = &'d [u8]>,
+        cx: &mut FieldContext<'_>,
+        mut on_error: impl FnMut(usize, Expected),
+    ) {
+        match self {
+            Builder::Time(column) => {
+                column.fill(fields, cx, values::parse_micros, "a time", on_error)
+            }
+            Builder::Interval(column) => {
+                column.fill(fields, cx, values::parse_micros, "an interval", on_error)
+            }
+            Builder::Count(column) => {
+                column.fill(fields, cx, values::parse_count, "a count", on_error)
+            }
+            Builder::Int(column) => column.fill(fields, cx, values::parse_int, "an int", on_error),
+            Builder::Port(column) => {
+                column.fill(fields, cx, values::parse_port, "a port", on_error)
+            }
+            Builder::Double(column) => {
+                column.fill(fields, cx, values::parse_double, "a double", on_error)
+            }
+            Builder::String(column) => {
+                for raw in fields {
+                    if cx.is_unset(raw) {
+                        column.push_null();
+                    } else if cx.is_empty(raw) {
+                        column.push(b"");
+                    } else {
+                        column.push(cx.text(raw));
+                    }
+                }
+            }
+            _ => {
+                for (position, raw) in fields.enumerate() {
+                    if let Err(expected) = self.push_field(raw, cx) {
+                        // A list that failed half-way leaves elements to roll back.
+                        let len = self.len();
+                        self.truncate(len);
+                        self.push_null();
+                        on_error(position, expected);
+                    }
+                }
             }
         }
     }

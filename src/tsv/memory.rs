@@ -108,107 +108,103 @@ fn allocate(bytes: usize) -> Option<Slice> {
     })
 }
 
-/// A vector of plain values with a fixed capacity in a region, falling back to the heap if
-/// it ever needs more (or if mapping fails). Slots past `len` are zero until written, so a
-/// null value (stored as zero) only advances `len`.
-pub struct Values<T: ArrowNativeType> {
-    slice: Option<Slice>,
-    capacity: usize,
-    heap: Vec<T>,
-    len: usize,
-    /// Slots below this were written at some point and may hold stale values.
-    dirty: usize,
+/// Where a [`Values`] keeps its slots.
+enum Storage<T> {
+    Region(Slice),
+    /// The heap, when a region could not be had or the capacity ran out: a vector whose whole
+    /// capacity is zero-filled, like a region.
+    Heap(Vec<T>),
 }
+
+/// A vector of plain values with a fixed capacity in a region, moving to the heap if it ever
+/// needs more. Every slot past `len` is zero (the kernel zero-fills regions; the heap
+/// storage is zero-filled on growth; `truncate` zeroes what it drops), so appending a null,
+/// stored as zero, only advances `len`.
+pub struct Values<T: ArrowNativeType> {
+    ptr: NonNull<T>,
+    len: usize,
+    capacity: usize,
+    storage: Storage<T>,
+}
+
+// SAFETY: `ptr` points into `storage`, which the vector owns (a region slice no one else
+// writes, or its own heap vector), so moving it to another thread moves the only access.
+unsafe impl<T: ArrowNativeType> Send for Values<T> {}
 
 impl<T: ArrowNativeType> Values<T> {
     pub fn with_capacity(capacity: usize) -> Self {
-        let slice = allocate(capacity * size_of::<T>());
-        let capacity = if slice.is_some() { capacity } else { 0 };
-        Values {
-            slice,
-            capacity,
-            heap: Vec::new(),
-            len: 0,
-            dirty: 0,
+        match allocate(capacity * size_of::<T>()) {
+            Some(slice) => Values {
+                ptr: slice.ptr.cast::<T>(),
+                len: 0,
+                capacity,
+                storage: Storage::Region(slice),
+            },
+            None => Self::heap(Vec::new(), 0, capacity),
         }
     }
 
-    #[inline(always)]
-    fn in_region(&self) -> Option<NonNull<T>> {
-        match &self.slice {
-            Some(slice) if self.heap.is_empty() => Some(slice.ptr.cast::<T>()),
-            _ => None,
+    /// Heap storage holding `values[..len]`, zero-filled up to at least `capacity`.
+    fn heap(mut values: Vec<T>, len: usize, capacity: usize) -> Self {
+        values.resize(capacity.max(len), T::default());
+        let capacity = values.len();
+        // `values.len()` slots are initialised; `Values` tracks its own length over them.
+        Values {
+            ptr: NonNull::new(values.as_mut_ptr()).unwrap_or(NonNull::dangling()),
+            len,
+            capacity,
+            storage: Storage::Heap(values),
         }
     }
 
     #[inline(always)]
     pub fn push(&mut self, value: T) {
-        match self.in_region() {
-            Some(ptr) if self.len < self.capacity => {
-                // SAFETY: `len < capacity` and the slice holds `capacity` values of `T`,
-                // aligned to 64 bytes; this vector is the slice's only writer.
-                unsafe { ptr.as_ptr().add(self.len).write(value) };
-                self.len += 1;
-                self.dirty = self.dirty.max(self.len);
-            }
-            _ => self.push_heap(value),
+        if self.len == self.capacity {
+            self.grow();
         }
+        // SAFETY: `len < capacity` slots of `T` are valid at `ptr`, and this vector is the
+        // only writer of its storage.
+        unsafe { self.ptr.as_ptr().add(self.len).write(value) };
+        self.len += 1;
     }
 
-    /// Append a zero: free when the slot has never been written.
+    /// Append a zero: the slot already holds one.
     #[inline(always)]
     pub fn push_default(&mut self) {
-        if self.len < self.dirty || self.in_region().is_none() || self.len >= self.capacity {
-            self.push(T::default());
-        } else {
-            self.len += 1;
+        if self.len == self.capacity {
+            self.grow();
         }
+        self.len += 1;
     }
 
     #[inline(always)]
     pub fn extend_from_slice(&mut self, values: &[T]) {
-        match self.in_region() {
-            Some(ptr) if self.len + values.len() <= self.capacity => {
-                // SAFETY: the slots `len..len + values.len()` are inside the slice (checked),
-                // and `values` cannot overlap them: they were never handed out.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        values.as_ptr(),
-                        ptr.as_ptr().add(self.len),
-                        values.len(),
-                    )
-                };
-                self.len += values.len();
-                self.dirty = self.dirty.max(self.len);
-            }
-            _ => {
-                for &value in values {
-                    self.push_heap(value);
-                }
-            }
+        while self.len + values.len() > self.capacity {
+            self.grow();
         }
+        // SAFETY: the slots `len..len + values.len()` are inside the storage (ensured above),
+        // and `values` cannot overlap them: they were never handed out.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                values.as_ptr(),
+                self.ptr.as_ptr().add(self.len),
+                values.len(),
+            )
+        };
+        self.len += values.len();
     }
 
     #[cold]
-    fn push_heap(&mut self, value: T) {
-        if self.heap.is_empty() {
-            let mut heap = Vec::with_capacity((self.len + 1).max(self.capacity * 2).max(16));
-            heap.extend_from_slice(self.as_slice());
-            self.heap = heap;
-            self.slice = None;
-            self.capacity = 0;
-        }
-        self.heap.push(value);
-        self.len += 1;
+    #[inline(never)]
+    fn grow(&mut self) {
+        let values = self.as_slice().to_vec();
+        *self = Self::heap(values, self.len, (self.capacity * 2).max(64));
     }
 
     pub fn as_slice(&self) -> &[T] {
-        match self.in_region() {
-            // SAFETY: the first `len` slots are initialised (written or zero-filled by the
-            // kernel; all-zero bytes are a valid `T` for the plain types used here).
-            Some(ptr) => unsafe { std::slice::from_raw_parts(ptr.as_ptr(), self.len) },
-            None => &self.heap,
-        }
+        // SAFETY: the first `len` slots are initialised (written, or zero, which is a valid
+        // value of the plain number types used here).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
     pub fn len(&self) -> usize {
@@ -221,30 +217,24 @@ impl<T: ArrowNativeType> Values<T> {
 
     pub fn truncate(&mut self, len: usize) {
         if len < self.len {
+            // SAFETY: the dropped slots are inside the storage; zeroing keeps the invariant.
+            unsafe { std::ptr::write_bytes(self.ptr.as_ptr().add(len), 0, self.len - len) };
             self.len = len;
-            self.heap.truncate(len);
         }
-    }
-
-    pub fn last(&self) -> Option<T> {
-        self.as_slice().last().copied()
     }
 
     /// The values as an Arrow buffer, without copying.
     pub fn into_buffer(self) -> Buffer {
-        match self.slice {
-            Some(slice) if self.heap.is_empty() => {
-                // SAFETY: the slice holds `len` initialised values inside the region, which
-                // the buffer keeps alive; nothing writes to it any more.
-                unsafe {
-                    Buffer::from_custom_allocation(
-                        slice.ptr,
-                        self.len * size_of::<T>(),
-                        slice.region,
-                    )
-                }
+        match self.storage {
+            // SAFETY: the slice holds `len` initialised values inside the region, which the
+            // buffer keeps alive; nothing writes to it any more.
+            Storage::Region(slice) => unsafe {
+                Buffer::from_custom_allocation(slice.ptr, self.len * size_of::<T>(), slice.region)
+            },
+            Storage::Heap(mut values) => {
+                values.truncate(self.len);
+                Buffer::from_vec(values)
             }
-            _ => Buffer::from_vec(self.heap),
         }
     }
 }
@@ -292,16 +282,19 @@ mod tests {
 
     #[test]
     fn regions_are_shared_and_released() {
+        fn region<T: ArrowNativeType>(values: &Values<T>) -> Option<*const Region> {
+            match &values.storage {
+                Storage::Region(slice) => Some(Arc::as_ptr(&slice.region)),
+                Storage::Heap(_) => None,
+            }
+        }
         release_thread_region();
         let a = Values::<u64>::with_capacity(1000);
         let b = Values::<u64>::with_capacity(1000);
-        let region = |v: &Values<u64>| v.slice.as_ref().map(|s| Arc::as_ptr(&s.region));
+        assert!(region(&a).is_some());
         assert_eq!(region(&a), region(&b));
         let big = Values::<u8>::with_capacity(REGION + 1);
-        assert_ne!(
-            region(&a),
-            big.slice.as_ref().map(|s| Arc::as_ptr(&s.region))
-        );
+        assert_ne!(region(&a), region(&big));
         release_thread_region();
     }
 }

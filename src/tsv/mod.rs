@@ -231,57 +231,90 @@ struct Tokenized<'a> {
 }
 
 impl<'a> Tokenized<'a> {
+    /// Where a field of a well-formed line starts and ends in the chunk.
     #[inline(always)]
-    fn field(&self, row: usize, field: usize) -> &'a [u8] {
+    fn span(&self, row: usize, field: usize) -> (u32, u32) {
         let first = self.layout.first[row] as usize;
         let start = if field == 0 {
-            self.layout.starts[row] as usize
+            self.layout.starts[row]
         } else {
-            self.layout.ends[first + field - 1] as usize + self.block.markers.separator.len()
+            self.layout.ends[first + field - 1] + self.block.markers.separator.len() as u32
         };
-        &self.data[start..self.layout.ends[first + field] as usize]
+        (start, self.layout.ends[first + field])
     }
 
-    /// Parse one column over `rows`, recording the rows whose value is not of the column's
-    /// type (they get a null, so the column stays aligned until bad rows are dropped).
+    /// The spans of one field on every well-formed line: the hot gather of the second pass.
+    fn all_spans(&self, field: usize, spans: &mut Vec<(u32, u32)>) {
+        let layout = self.layout;
+        let field_count = self.block.names.len();
+        let separator_len = self.block.markers.separator.len() as u32;
+        // Without blank or bad lines, line i owns ends[i * field_count..][..field_count]: a
+        // plain strided walk the compiler can check once instead of per line.
+        let dense = layout.ends.len() == layout.first.len() * field_count;
+        match (dense, field) {
+            (true, 0) => spans.extend(
+                layout
+                    .ends
+                    .chunks_exact(field_count)
+                    .zip(&layout.starts)
+                    .map(|(ends, &start)| (start, ends[0])),
+            ),
+            (true, _) => spans.extend(
+                layout
+                    .ends
+                    .chunks_exact(field_count)
+                    .map(|ends| (ends[field - 1] + separator_len, ends[field])),
+            ),
+            (false, _) => spans.extend((0..layout.first.len()).map(|row| self.span(row, field))),
+        }
+    }
+
+    fn field(&self, row: usize, field: usize) -> &'a [u8] {
+        let (start, end) = self.span(row, field);
+        &self.data[start as usize..end as usize]
+    }
+
+    /// Parse one column over `rows` (all well-formed lines, or the ones left after dropping
+    /// bad values), recording the rows whose value is not of the column's type (they get a
+    /// null, so the column stays aligned until bad rows are dropped).
     fn column(
         &self,
         field: usize,
-        rows: impl Iterator<Item = usize>,
-        capacity: usize,
+        rows: Option<&[usize]>,
+        spans: &mut Vec<(u32, u32)>,
         cx: &mut FieldContext<'_>,
         errors: &mut Vec<ValueError>,
     ) -> Builder {
+        spans.clear();
+        match rows {
+            None => self.all_spans(field, spans),
+            Some(rows) => spans.extend(rows.iter().map(|&row| self.span(row, field))),
+        }
         let zeek_type = &self.block.types[field];
         let text_bytes = if *zeek_type == ZeekType::String {
-            self.long_text_bytes(field)
+            // Unescaping only shortens text: an upper bound of the column's data buffer.
+            let long = spans
+                .iter()
+                .map(|&(start, end)| (end - start) as usize)
+                .filter(|&n| n > 12);
+            long.sum()
         } else {
             0
         };
-        let mut builder = Builder::with_text_capacity(zeek_type, capacity, text_bytes);
-        for row in rows {
-            // A failed value leaves a partial row (list elements) to roll back, then a null.
-            if let Err(expected) = builder.push_field(self.field(row, field), cx) {
-                let len = builder.len();
-                builder.truncate(len);
-                builder.push_null();
-                errors.push(ValueError {
-                    row,
-                    field,
-                    expected,
-                });
-            }
-        }
+        let mut builder = Builder::with_text_capacity(zeek_type, spans.len(), text_bytes);
+        let data = self.data;
+        let fields = spans
+            .iter()
+            .map(|&(start, end)| &data[start as usize..end as usize]);
+        builder.fill(fields, cx, |position, expected| {
+            let row = rows.map_or(position, |rows| rows[position]);
+            errors.push(ValueError {
+                row,
+                field,
+                expected,
+            })
+        });
         builder
-    }
-
-    /// Bytes of a string column's values too long to inline in a view: an upper bound of its
-    /// data buffer, since unescaping only shortens text.
-    fn long_text_bytes(&self, field: usize) -> usize {
-        (0..self.layout.starts.len())
-            .map(|row| self.field(row, field).len())
-            .filter(|&len| len > 12)
-            .sum()
     }
 
     fn error(&self, error: &ValueError) -> Error {
@@ -340,9 +373,10 @@ fn parse_with_layout(
     let rows = chunk.layout.starts.len();
     let mut cx = FieldContext::new(&block.markers, data);
     let mut errors = Vec::new();
+    let mut spans = Vec::new();
     let mut builders: Vec<Builder> = block
         .selected()
-        .map(|field| chunk.column(field, 0..rows, rows, &mut cx, &mut errors))
+        .map(|field| chunk.column(field, None, &mut spans, &mut cx, &mut errors))
         .collect();
     let mut bad_lines = chunk.layout.bad.clone();
     let mut bad_line_count = bad_lines.len() as u64;
@@ -363,15 +397,7 @@ fn parse_with_layout(
             let mut ignored = Vec::new();
             builders = block
                 .selected()
-                .map(|field| {
-                    chunk.column(
-                        field,
-                        kept.iter().copied(),
-                        good_rows,
-                        &mut cx,
-                        &mut ignored,
-                    )
-                })
+                .map(|field| chunk.column(field, Some(&kept), &mut spans, &mut cx, &mut ignored))
                 .collect();
         }
     }

@@ -31,16 +31,50 @@ pub fn parse_micros(text: &[u8]) -> Option<i64> {
 }
 
 /// The form Zeek writes almost always: integer seconds, a dot and exactly six decimals.
-#[inline]
+#[inline(always)]
 fn parse_micros_six_decimals(digits: &[u8]) -> Option<i64> {
     let len = digits.len();
     if !(8..=19).contains(&len) || digits[len - 7] != b'.' {
         return None;
     }
-    let seconds = parse_digits_u64(&digits[..len - 7])?;
-    let fraction = parse_digits_u64(&digits[len - 6..])?;
+    // The last 8 bytes are "<digit>.DDDDDD": blank out the first two to read the fraction.
+    let tail = u64::from_le_bytes(digits[len - 8..].try_into().ok()?);
+    let fraction = eight_digits((tail & !0xFFFF) | 0x3030)?;
+    let integer = &digits[..len - 7];
+    let seconds = if integer.len() >= 8 {
+        let low = u64::from_le_bytes(integer[integer.len() - 8..].try_into().ok()?);
+        let high = &integer[..integer.len() - 8];
+        let high = if high.is_empty() {
+            0
+        } else {
+            parse_digits_u64(high)?
+        };
+        high * 100_000_000 + eight_digits(low)?
+    } else {
+        parse_digits_u64(integer)?
+    };
     // At most 12 integer digits (19 - 7), so the product cannot overflow an i64.
     Some((seconds * 1_000_000 + fraction) as i64)
+}
+
+/// Eight ASCII digits loaded little-endian (first digit in the lowest byte) as a number, or
+/// `None` if any byte is not a digit: a handful of multiplications instead of a loop.
+#[inline(always)]
+fn eight_digits(chunk: u64) -> Option<u64> {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let all_digits =
+        chunk & HIGH_NIBBLES == ZEROS && (chunk + 0x0606_0606_0606_0606) & HIGH_NIBBLES == ZEROS;
+    if !all_digits {
+        return None;
+    }
+    // Pairs, then quads, then all eight digits combine; the products are meant to wrap, only
+    // their high half is kept.
+    let mut value = chunk - ZEROS;
+    value = value * 10 + (value >> 8);
+    let pairs_low = (value & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
+    let pairs_high = ((value >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
+    Some(pairs_low.wrapping_add(pairs_high) >> 32)
 }
 
 fn parse_micros_general(negative: bool, digits: &[u8]) -> Option<i64> {
@@ -275,6 +309,40 @@ mod tests {
         assert_eq!(parse_micros(b"1e30"), None);
         assert_eq!(parse_micros(b"9223372036854.775807"), Some(i64::MAX));
         assert_eq!(parse_micros(b"9223372036854.775808"), None);
+    }
+
+    #[test]
+    fn eight_digit_blocks() {
+        let read = |text: &[u8; 8]| eight_digits(u64::from_le_bytes(*text));
+        assert_eq!(read(b"12345678"), Some(12_345_678));
+        assert_eq!(read(b"00000000"), Some(0));
+        assert_eq!(read(b"99999999"), Some(99_999_999));
+        for bad in [
+            b"1234567a",
+            b"/2345678",
+            b"1234:678",
+            b"12 45678",
+            b"\xff2345678",
+        ] {
+            assert_eq!(read(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn six_decimal_times_of_every_integer_length() {
+        let mut seconds = 0i64;
+        for digits in 1..=12 {
+            seconds = seconds * 10 + (digits % 10);
+            let text = format!("{seconds}.{:06}", 123_457);
+            assert_eq!(
+                parse_micros(text.as_bytes()),
+                Some(seconds * 1_000_000 + 123_457),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_micros(b"1331901000.09174x"), None);
+        assert_eq!(parse_micros(b"133190x000.091746"), None);
+        assert_eq!(parse_micros(b"13x1901000.091746"), None);
     }
 
     #[test]
