@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
-#: Bytes of header to look at; a Zeek header is well under 1 KiB.
+#: Lines to look at for the header; Zeek writes 8 before the first record.
 HEADER_PROBE_LINES = 16
 
 
@@ -38,6 +38,11 @@ class ZeekHeader:
     unset_field: str
     fields: tuple[str, ...]
     types: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """Return ``(name, Zeek type)`` per column."""
+        return list(zip(self.fields, self.types))
 
 
 def read_header(path: Path) -> ZeekHeader:
@@ -56,14 +61,34 @@ def read_header(path: Path) -> ZeekHeader:
             key, _, value = line[1:].partition(meta.get("separator", "\t"))
             meta[key] = value
     sep = meta["separator"]
+    fields, types = meta["fields"].split(sep), meta["types"].split(sep)
+    if len(fields) != len(types):
+        raise ValueError(f"{path}: {len(fields)} #fields but {len(types)} #types")
     return ZeekHeader(
         separator=sep,
         set_separator=meta["set_separator"],
         empty_field=meta["empty_field"],
         unset_field=meta["unset_field"],
-        fields=tuple(meta["fields"].split(sep)),
-        types=tuple(meta["types"].split(sep)),
+        fields=tuple(fields),
+        types=tuple(types),
     )
+
+
+def exact_micros(values: list[str | None]) -> list[int | None]:
+    """Parse Zeek decimal seconds to integer microseconds with Python ints only.
+
+    The oracle the fast conversions are checked against: no float anywhere, any number of
+    decimals up to 6, a sign on intervals.
+    """
+    out: list[int | None] = []
+    for text in values:
+        if text is None:
+            out.append(None)
+            continue
+        whole, _, frac = text.lstrip("-").partition(".")
+        micros = int(whole) * 1_000_000 + int((frac + "000000")[:6])
+        out.append(-micros if text.startswith("-") else micros)
+    return out
 
 
 def _container_inner(zeek_type: str) -> str | None:
@@ -98,10 +123,11 @@ def _micros_as_int(column: pl.Expr) -> pl.Expr:
     """Turn a column parsed as ``Decimal(18, 6)`` into its exact integer microseconds.
 
     A Decimal's physical value *is* the unscaled integer, so this is a reinterpretation, not
-    arithmetic. It is the fastest exact route measured: parsing the decimal in the CSV reader
-    beats reading a String and then ``str.replace(".", "")`` -> Int64 (which also silently
-    needs exactly 6 decimals) or ``str.split_exact``; a Float64 read is faster still but not
-    exact in general.
+    arithmetic. It is the cheapest exact route ``bench_by_hand_alternatives.py`` found: parsing
+    the decimal in the CSV reader costs less CPU than reading a String and then
+    ``str.replace(".", "")`` -> Int64 (which also silently needs exactly 6 decimals),
+    ``str.to_decimal``, ``str.to_datetime("%s%.f")`` or ``str.split_exact``, and no more than
+    a Float64 read, which is not exact in general. It also takes 1 to 6 decimals and a sign.
     """
     import polars as pl
 
@@ -116,7 +142,7 @@ def read_polars(path: Path) -> pl.DataFrame:
     # Parse into the closest type the CSV reader understands, then convert exactly.
     read_as: dict[str, pl.DataType] = {}
     conversions: list[pl.Expr] = []
-    for name, zeek_type in zip(header.fields, header.types, strict=True):
+    for name, zeek_type in header.columns:
         target = polars_dtype(zeek_type)
         col = pl.col(name)
         if zeek_type in ("time", "interval"):
@@ -156,7 +182,7 @@ def read_pandas(path: Path) -> pd.DataFrame:
 
     header = read_header(path)
     dtypes: dict[str, str] = {}
-    for name, zeek_type in zip(header.fields, header.types, strict=True):
+    for name, zeek_type in header.columns:
         # Nullable pandas dtypes: a plain int64 cannot hold "-", and float64 would lose
         # exactness above 2**53 and change the dtype.
         dtypes[name] = {
@@ -178,7 +204,7 @@ def read_pandas(path: Path) -> pd.DataFrame:
         quoting=3,  # csv.QUOTE_NONE: Zeek never quotes.
         dtype=dtypes,
     )
-    for name, zeek_type in zip(header.fields, header.types, strict=True):
+    for name, zeek_type in header.columns:
         col = frame[name]
         if zeek_type in ("time", "interval"):
             # Exact: drop the decimal point of the fixed 6-decimal text and read integer us.

@@ -1,0 +1,526 @@
+"""Compare ``zeekframe.read_zeek`` with the ways users read Zeek logs today.
+
+Every measurement runs in a fresh child process (this same script with ``--child``), so each
+one starts with an empty heap and its peak RSS can be read from ``getrusage``: the child records
+its RSS just before the read, reads, and reports ``ru_maxrss`` minus that baseline next to the
+frame's in-memory size. Imports happen before the baseline and outside the timed region; the
+header parse and every conversion a candidate needs happen inside it. Repetitions alternate
+between candidates (A B C A B C ...) so that drift on a shared machine hits all of them alike,
+and the table reports medians.
+
+The input is ``gen_conn.py``'s MACCDC-2012-shaped conn.log, generated once into
+``benches/.data/`` (git-ignored) together with its gzip twin.
+
+Usage::
+
+    python benches/bench_read.py [--rows N] [--reps 5] [--only polars,pandas] [--check]
+                                 [--markdown OUT.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+HERE = Path(__file__).resolve().parent
+DATA_DIR = HERE / ".data"
+DEFAULT_ROWS = 2_000_000
+SEED = 2012
+#: pandas is the slow baseline; a few runs pin its median well enough and keep the default
+#: run short.
+PANDAS_REPS = 3
+CHILD_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way of reading (or just decompressing) the benchmark file."""
+
+    key: str
+    label: str
+    source: Literal["plain", "gz"]
+    what: str
+    max_reps: int | None = None
+    zeekframe: bool = False
+
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("zeekframe", "zeekframe", "plain", "zf.read_zeek(path)", zeekframe=True),
+    Candidate("polars", "polars by hand", "plain", "pl.read_csv + exact conversions"),
+    Candidate("pandas", "pandas", "plain", "pd.read_csv + exact conversions", PANDAS_REPS),
+    Candidate("zeekframe-gz", "zeekframe (.gz)", "gz", "zf.read_zeek(path.gz)", zeekframe=True),
+    Candidate("polars-gz", "polars by hand (.gz)", "gz", "pl.read_csv on the .gz"),
+    Candidate("zlib-gz", "python zlib, discard (.gz)", "gz", "decompression alone, in-process"),
+    Candidate("gzip-gz", "gzip -dc > /dev/null (.gz)", "gz", "decompression alone, gzip(1)"),
+)
+BY_KEY = {c.key: c for c in CANDIDATES}
+
+
+# --------------------------------------------------------------------------------------------
+# Child side: one measurement per process.
+
+
+def _rss_bytes() -> int:
+    """Return this process's current resident set size."""
+    with Path("/proc/self/statm").open() as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize()
+
+
+def _maxrss_bytes(who: int = resource.RUSAGE_SELF) -> int:
+    """Return ``ru_maxrss`` in bytes (Linux reports KiB)."""
+    return resource.getrusage(who).ru_maxrss * 1024
+
+
+def _cpu_seconds(who: int) -> float:
+    """Return user + system CPU time of ``who``, all threads included."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _frame_bytes(frame: object) -> int | None:
+    """Bytes a result occupies: the sum of its Arrow buffers for Polars frames.
+
+    Polars' own ``estimated_size`` counts a string column's text but not its 16-byte views,
+    so it understates a frame of short strings by half; the Arrow buffers are what the process
+    actually holds. pandas: ``memory_usage(deep=True)``.
+    """
+    if frame is None:
+        return None
+    import polars as pl
+
+    if isinstance(frame, pl.DataFrame):
+        return int(frame.to_arrow().get_total_buffer_size())
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    return int(frame.memory_usage(deep=True).sum())
+
+
+def _prepare(key: str) -> Callable[[Path], tuple[int | None, object]]:
+    """Import what ``key`` needs and return its read, which gives ``(rows, frame)``.
+
+    Imports happen here, before the RSS baseline and the clock, because import cost is not
+    what is being compared.
+    """
+    if key in ("zeekframe", "zeekframe-gz"):
+        # Absent until the core builds: run_child turns the ImportError into a "skipped" note.
+        import zeekframe
+
+        read_zeek = zeekframe.read_zeek
+
+        def read_zeekframe(path: Path) -> tuple[int | None, object]:
+            frame = read_zeek(path)
+            return frame.height, frame
+
+        return read_zeekframe
+    if key in ("polars", "polars-gz"):
+        import by_hand
+        import polars  # noqa: F401  (by_hand imports it lazily; load it before the baseline)
+
+        def read_by_hand(path: Path) -> tuple[int | None, object]:
+            frame = by_hand.read_polars(path)
+            return frame.height, frame
+
+        return read_by_hand
+    if key == "pandas":
+        import by_hand
+        import pandas  # noqa: F401  (by_hand imports it lazily; load it before the baseline)
+
+        def read_pandas(path: Path) -> tuple[int | None, object]:
+            frame = by_hand.read_pandas(path)
+            return len(frame), frame
+
+        return read_pandas
+    if key == "zlib-gz":
+        import zlib
+
+        def inflate(path: Path) -> tuple[int | None, object]:
+            # wbits 16+MAX_WBITS: gzip framing. Loop over members: concatenated .gz is legal.
+            with path.open("rb") as fh:
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                while chunk := fh.read(1 << 20):
+                    while chunk:
+                        inflater.decompress(chunk)
+                        chunk = inflater.unused_data
+                        if chunk:
+                            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            return None, None
+
+        return inflate
+    if key == "gzip-gz":
+
+        def gunzip(path: Path) -> tuple[int | None, object]:
+            with Path(os.devnull).open("wb") as sink:
+                subprocess.run(["gzip", "-dc", str(path)], stdout=sink, check=True)
+            return None, None
+
+        return gunzip
+    raise ValueError(f"unknown candidate {key!r}")
+
+
+def run_child(key: str, path: Path) -> dict[str, Any]:
+    """Measure one read of ``path`` by candidate ``key`` in this (fresh) process."""
+    try:
+        read = _prepare(key)
+    except (ImportError, AttributeError) as exc:
+        # zeekframe not built yet, or built without read_zeek: the others still run.
+        return {"unavailable": f"{type(exc).__name__}: {exc}"}
+    rss_before = _rss_bytes()
+    maxrss_before = _maxrss_bytes()
+    cpu_who = resource.RUSAGE_CHILDREN if key == "gzip-gz" else resource.RUSAGE_SELF
+    cpu_before = _cpu_seconds(cpu_who)
+    started = time.perf_counter()
+    try:
+        rows, frame = read(path)
+    except Exception as exc:
+        if not BY_KEY[key].zeekframe:
+            raise
+        # The reader is being written while this runs: report its failure, time the others.
+        return {"unavailable": f"read failed: {type(exc).__name__}: {exc}"}
+    seconds = time.perf_counter() - started
+    cpu = _cpu_seconds(cpu_who) - cpu_before
+    maxrss_after = _maxrss_bytes()
+    if key == "gzip-gz":
+        # The work happens in gzip(1): its own peak is the figure that matters.
+        peak = _maxrss_bytes(resource.RUSAGE_CHILDREN)
+        peak_is_bound = False
+    else:
+        peak = maxrss_after - rss_before
+        # ru_maxrss is a high-water mark since exec (and it inherits the spawning parent's
+        # size): if the read never rose above the pre-read mark, only a bound is known.
+        peak_is_bound = maxrss_after <= maxrss_before
+    # Measured after the clock and the peak: converting to Arrow is not part of the read.
+    frame_bytes = _frame_bytes(frame)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rows": rows,
+        "frame_bytes": frame_bytes,
+        "peak_bytes": peak,
+        "peak_is_bound": peak_is_bound,
+        "rss_before": rss_before,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Parent side: data, scheduling, report.
+
+
+@dataclass
+class Result:
+    """All measurements of one candidate."""
+
+    candidate: Candidate
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: str | None = None
+
+    def median(self, key: str) -> float:
+        """Return the median of ``key`` over the runs."""
+        return statistics.median(float(r[key]) for r in self.runs)
+
+
+def ensure_data(rows: int, seed: int, want_gz: bool) -> tuple[Path, Path]:
+    """Return the plain and .gz benchmark files, generating them if they are missing."""
+    plain = DATA_DIR / f"conn_{rows}_{seed}.log"
+    gz = plain.with_name(plain.name + ".gz")
+    if not plain.exists() or (want_gz and not gz.exists()):
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # Write under a temporary name so an interrupted run never leaves a short file behind.
+        part = plain.with_name(plain.name + ".part")
+        cmd = [sys.executable, str(HERE / "gen_conn.py"), str(part), "--rows", str(rows)]
+        cmd += ["--seed", str(seed), *(["--gzip"] if want_gz else [])]
+        print(f"generating {plain.name} ...", file=sys.stderr)
+        subprocess.run(cmd, check=True)
+        if want_gz:
+            part.with_name(part.name + ".gz").replace(gz)
+        part.replace(plain)
+    return plain, gz
+
+
+def warm_page_cache(*paths: Path) -> None:
+    """Read the inputs once so the first timed repetition does not also time the disk."""
+    for path in paths:
+        if path.exists():
+            with path.open("rb") as fh:
+                while fh.read(8 << 20):
+                    pass
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _zeekframe_build() -> str:
+    """Say when the zeekframe extension was built: it may be rebuilt between two runs."""
+    spec = importlib.util.find_spec("zeekframe")
+    if spec is None or spec.origin is None:
+        return ""
+    builds = sorted(Path(spec.origin).parent.glob("_core*.so"))
+    if not builds:
+        return ""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(builds[-1].stat().st_mtime))
+    return f" (extension built {stamp})"
+
+
+def machine_facts(plain: Path, gz: Path) -> list[str]:
+    """Describe the machine, the software and the input, for the report's header."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    usable = len(os.sched_getaffinity(0))
+    return [
+        f"machine: {cpu}, nproc {usable} (of {os.cpu_count()}), {mem_gb:.1f} GB RAM, "
+        f"{platform.system()} {platform.release()}, load average at the start "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"python {platform.python_version()}, zeekframe {_version('zeekframe')}"
+        + _zeekframe_build()
+        + ", "
+        + ", ".join(f"{d} {_version(d)}" for d in ("polars", "pandas", "pyarrow", "numpy")),
+        f"input: {plain.name} {plain.stat().st_size / 1e6:.1f} MB"
+        + (f", {gz.name} {gz.stat().st_size / 1e6:.1f} MB" if gz.exists() else ""),
+    ]
+
+
+def measure(
+    candidates: list[Candidate], plain: Path, gz: Path, reps: int, rows: int
+) -> list[Result]:
+    """Run ``reps`` alternating rounds of every candidate, each run in its own process."""
+    results = {c.key: Result(c) for c in candidates}
+    for rep in range(reps):
+        for cand in candidates:
+            result = results[cand.key]
+            if result.unavailable is not None:
+                continue
+            if cand.max_reps is not None and rep >= cand.max_reps:
+                continue
+            path = gz if cand.source == "gz" else plain
+            proc = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--child", cand.key, str(path)],
+                capture_output=True,
+                text=True,
+                timeout=CHILD_TIMEOUT_S,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"{cand.label} failed:\n{proc.stderr}")
+            run = json.loads(proc.stdout.strip().splitlines()[-1])
+            if "unavailable" in run:
+                result.unavailable = run["unavailable"]
+                print(f"note: {cand.label} skipped: {run['unavailable']}", file=sys.stderr)
+                continue
+            if run["rows"] is not None and run["rows"] != rows:
+                raise RuntimeError(f"{cand.label} read {run['rows']} rows, expected {rows}")
+            result.runs.append(run)
+            print(
+                f"  rep {rep + 1}/{reps} {cand.label:<28} {run['seconds']:7.3f} s "
+                f"(CPU {run['cpu_seconds']:6.3f} s)",
+                file=sys.stderr,
+            )
+    return list(results.values())
+
+
+def _reference(result: Result, by_key: dict[str, Result]) -> Result | None:
+    """Return the zeekframe result a candidate is compared with (same source format)."""
+    ref = by_key.get("zeekframe-gz" if result.candidate.source == "gz" else "zeekframe")
+    return ref if ref is not None and ref.runs else None
+
+
+def markdown_table(results: list[Result]) -> str:
+    """Render the results as a Markdown table plus notes."""
+    by_key = {r.candidate.key: r for r in results}
+    lines = [
+        "| candidate | median s | min s | max s | CPU s | vs zeekframe | peak RSS MB "
+        "| RSS / frame | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes: list[str] = []
+    for res in results:
+        cand = res.candidate
+        if not res.runs:
+            notes.append(f"{cand.label}: not measured ({res.unavailable or 'no runs'}).")
+            continue
+        secs = [r["seconds"] for r in res.runs]
+        med = statistics.median(secs)
+        ref = _reference(res, by_key)
+        ratio = f"{med / ref.median('seconds'):.2f}x" if ref is not None else "n/a"
+        peak_mb = res.median("peak_bytes") / 1e6
+        bound = "<= " if any(r["peak_is_bound"] for r in res.runs) else ""
+        frames = [r["frame_bytes"] for r in res.runs if r["frame_bytes"]]
+        per_frame = f"{res.median('peak_bytes') / statistics.median(frames):.2f}" if frames else "-"
+        lines.append(
+            f"| {cand.label} | {med:.3f} | {min(secs):.3f} | {max(secs):.3f} "
+            f"| {res.median('cpu_seconds'):.3f} | {ratio} "
+            f"| {bound}{peak_mb:.0f} | {per_frame} | {len(secs)} |"
+        )
+    frame_sizes = {
+        r.candidate.label: statistics.median(x["frame_bytes"] for x in r.runs)
+        for r in results
+        if r.runs and r.runs[0]["frame_bytes"]
+    }
+    notes.append(
+        "seconds are wall time of the read alone; CPU s is the median user+system time of "
+        "all its threads (on a busy machine it moves less than wall time does)."
+    )
+    notes.append(
+        "vs zeekframe: median time / zeekframe's median on the same file (plain or .gz); "
+        ">1 means slower than zeekframe."
+    )
+    notes.append(
+        "peak RSS: child's ru_maxrss minus its RSS just before the read (imports excluded); "
+        "for gzip(1), the gzip process's own peak. RSS / frame: that peak over the result's "
+        "size (the sum of its Arrow buffers for Polars frames, which polars' estimated_size "
+        "understates by leaving out string views; pandas memory_usage(deep=True)): "
+        + ", ".join(f"{k} {v / 1e6:.0f} MB" for k, v in frame_sizes.items())
+        + "."
+    )
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# --check: the candidates must produce the same frame.
+
+
+def check(plain: Path, gz: Path) -> int:
+    """Assert that every available reader returns the same frame; return an exit code."""
+    import by_hand
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    failures = 0
+
+    def compare(name: str, left: pl.DataFrame, right: pl.DataFrame) -> None:
+        nonlocal failures
+        try:
+            assert_frame_equal(left, right)
+            print(f"ok    {name}")
+        except AssertionError as exc:
+            failures += 1
+            print(f"FAIL  {name}: {exc}")
+
+    header = by_hand.read_header(plain)
+    baseline = by_hand.read_polars(plain)
+    raw = pl.read_csv(
+        plain,
+        separator="\t",
+        comment_prefix="#",
+        quote_char=None,
+        has_header=False,
+        null_values="-",
+        schema=dict.fromkeys(header.fields, pl.String()),
+    )
+    for name, zeek_type in header.columns:
+        if zeek_type in ("time", "interval"):
+            exact = pl.Series(name, by_hand.exact_micros(raw[name].to_list()), dtype=pl.Int64)
+            compare(
+                f"polars by hand {name} == exact integer parse of the text",
+                baseline.select(pl.col(name).to_physical()),
+                exact.to_frame(),
+            )
+    del raw
+    compare("polars by hand (.gz) == polars by hand", by_hand.read_polars(gz), baseline)
+    pandas_frame = pl.from_pandas(by_hand.read_pandas(plain))
+    compare("pandas == polars by hand", pandas_frame, baseline)
+    del pandas_frame
+
+    try:
+        from zeekframe import read_zeek
+    except ImportError as exc:
+        print(f"note: zeekframe not importable ({exc}); its comparisons are skipped")
+    else:
+        zeek_frame = read_zeek(plain)
+        compare("zeekframe == polars by hand", zeek_frame, baseline)
+        compare("zeekframe (.gz) == zeekframe", read_zeek(gz), zeek_frame)
+    return 1 if failures else 0
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_only(value: str) -> list[Candidate]:
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in BY_KEY]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown candidate(s) {', '.join(unknown)}; choose from {', '.join(BY_KEY)}"
+        )
+    return [BY_KEY[k] for k in keys]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the comparison, the check, or one child measurement."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows of the input")
+    parser.add_argument("--reps", type=int, default=5, help="alternating repetitions")
+    parser.add_argument(
+        "--only",
+        type=_parse_only,
+        default=list(CANDIDATES),
+        help="comma-separated subset of: " + "; ".join(f"{c.key} ({c.what})" for c in CANDIDATES),
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--check", action="store_true", help="assert the readers agree instead of timing"
+    )
+    parser.add_argument("--child", nargs=2, metavar=("KEY", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(run_child(args.child[0], Path(args.child[1]))))
+        return 0
+
+    candidates: list[Candidate] = args.only
+    want_gz = args.check or any(c.source == "gz" for c in candidates)
+    plain, gz = ensure_data(args.rows, SEED, want_gz)
+    if args.check:
+        return check(plain, gz)
+
+    started = time.perf_counter()
+    facts = machine_facts(plain, gz)
+    print("\n".join(facts), file=sys.stderr)
+    warm_page_cache(plain, gz if want_gz else plain)
+    results = measure(candidates, plain, gz, args.reps, args.rows)
+    report = "\n".join(
+        [
+            f"# zeekframe read benchmark: {args.rows:,}-row conn.log",
+            "",
+            *(f"- {f}" for f in facts),
+            f"- {args.reps} alternating repetitions (pandas at most {PANDAS_REPS}), "
+            "each in a fresh process; medians",
+            "",
+            markdown_table(results),
+        ]
+    )
+    # Other work on a shared machine skews timings: record how busy it was.
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    report += f"- load average at the end (1, 5, 15 min): {load}\n"
+    print(report)
+    print(f"total wall time {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.markdown is not None:
+        args.markdown.write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
