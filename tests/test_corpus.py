@@ -20,8 +20,9 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-import zeekframe as zf
 from polars.testing import assert_frame_equal
+
+import zeekframe as zf
 
 # Bro 2.x conn.log (e.g. the zeek-cut fixtures and the MACCDC 2012 sample): 20 fields.
 BRO2_CONN_FIELDS = [

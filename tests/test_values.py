@@ -16,8 +16,9 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-import zeekframe as zf
 from polars.testing import assert_frame_equal
+
+import zeekframe as zf
 
 LOGGING = "zeek/testing__btest__Baseline__scripts.base.frameworks.logging."
 ZEEK_CUT = "zeek/testing__btest__Files__zeek-cut-logs__"
