@@ -6,6 +6,7 @@
 pub mod arrow_export;
 pub mod error;
 pub mod format;
+pub mod pushdown;
 pub mod reader;
 pub mod source;
 pub mod tsv;

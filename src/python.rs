@@ -3,11 +3,13 @@
 
 use crate::arrow_export;
 use crate::error::{Error, ErrorKind};
+use crate::pushdown::{Literal, MimeCategories, Op, Predicate, Pushdown, Sampler};
 use crate::reader::{read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use pyo3::exceptions::{
     PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
+    PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
@@ -112,35 +114,98 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
     build().unwrap_or_else(|e| e)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Layout options shared by every entry point.
 fn options(
-    columns: Option<Vec<String>>,
-    n_rows: Option<usize>,
     n_threads: Option<usize>,
-    skip_bad_lines: bool,
     fields: Option<Vec<String>>,
     types: Option<Vec<String>>,
     log_type: Option<String>,
     rename_underscore: bool,
-    chunk_size: Option<usize>,
 ) -> ReadOptions {
     ReadOptions {
-        columns,
-        n_rows,
         n_threads: n_threads.unwrap_or_else(rayon::current_num_threads).max(1),
-        skip_bad_lines,
         fields,
         types,
         log_type,
         rename_underscore,
-        chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
+        ..ReadOptions::default()
     }
 }
 
-/// Read Zeek TSV logs (paths already expanded) into an Arrow table.
+/// A filter from the Python translator's tuples: `("and", [p, ...])`, `("or", [p, ...])`,
+/// `("not", p)`, `("cmp", column, op, literal)`, `("in", column, [literal, ...])`,
+/// `("null", column, negated)`; a literal is `(kind, value)` with kind int, float, str, bool
+/// or us (microseconds since the epoch).
+fn predicate(node: &Bound<'_, PyAny>) -> PyResult<Predicate> {
+    let tag: String = node.get_item(0)?.extract()?;
+    let item = |i: usize| node.get_item(i);
+    Ok(match tag.as_str() {
+        "and" | "or" => {
+            let parts = item(1)?
+                .try_iter()?
+                .map(|part| predicate(&part?))
+                .collect::<PyResult<Vec<_>>>()?;
+            if tag == "and" {
+                Predicate::And(parts)
+            } else {
+                Predicate::Or(parts)
+            }
+        }
+        "not" => Predicate::Not(Box::new(predicate(&item(1)?)?)),
+        "cmp" => Predicate::Compare {
+            column: item(1)?.extract()?,
+            op: match item(2)?.extract::<String>()?.as_str() {
+                "eq" => Op::Eq,
+                "ne" => Op::NotEq,
+                "lt" => Op::Lt,
+                "le" => Op::LtEq,
+                "gt" => Op::Gt,
+                "ge" => Op::GtEq,
+                other => return Err(PyValueError::new_err(format!("unknown operator {other:?}"))),
+            },
+            value: literal(&item(3)?)?,
+        },
+        "in" => Predicate::IsIn {
+            column: item(1)?.extract()?,
+            values: item(2)?
+                .try_iter()?
+                .map(|v| literal(&v?))
+                .collect::<PyResult<Vec<_>>>()?,
+        },
+        "null" => Predicate::IsNull {
+            column: item(1)?.extract()?,
+            negated: item(2)?.extract()?,
+        },
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown filter node {other:?}"
+            )))
+        }
+    })
+}
+
+fn literal(node: &Bound<'_, PyAny>) -> PyResult<Literal> {
+    let kind: String = node.get_item(0)?.extract()?;
+    let value = node.get_item(1)?;
+    Ok(match kind.as_str() {
+        "int" => Literal::Int(value.extract()?),
+        "float" => Literal::Float(value.extract()?),
+        "str" => Literal::Text(value.extract()?),
+        "bool" => Literal::Bool(value.extract()?),
+        "us" => Literal::Micros(value.extract()?),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown literal kind {other:?}"
+            )))
+        }
+    })
+}
+
+/// Read Zeek TSV logs (paths already expanded) into an Arrow table, applying the pushdown.
 #[pyfunction]
 #[pyo3(signature = (paths, *, columns=None, n_rows=None, n_threads=None, skip_bad_lines=false,
-    fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None))]
+    fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
+    sample=None, seed=0, filter=None, mime_categories=None))]
 #[allow(clippy::too_many_arguments)]
 fn read_tsv(
     py: Python<'_>,
@@ -154,18 +219,29 @@ fn read_tsv(
     log_type: Option<String>,
     rename_underscore: bool,
     chunk_size: Option<usize>,
+    sample: Option<f64>,
+    seed: u64,
+    filter: Option<Bound<'_, PyAny>>,
+    mime_categories: Option<Vec<(String, Vec<String>)>>,
 ) -> PyResult<ArrowTable> {
-    let options = options(
+    let sample = match sample {
+        None => None,
+        Some(fraction) => Some(Sampler::new(fraction, seed).ok_or_else(|| {
+            PyValueError::new_err(format!("sample must be between 0 and 1, not {fraction}"))
+        })?),
+    };
+    let options = ReadOptions {
         columns,
         n_rows,
-        n_threads,
         skip_bad_lines,
-        fields,
-        types,
-        log_type,
-        rename_underscore,
-        chunk_size,
-    );
+        chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
+        pushdown: Pushdown {
+            sample,
+            filter: filter.as_ref().map(predicate).transpose()?,
+            mime: mime_categories.map(MimeCategories::new),
+        },
+        ..options(n_threads, fields, types, log_type, rename_underscore)
+    };
     let output = run(py, || read_files(&paths, &options))?;
     Ok(ArrowTable {
         schema: output.schema,
@@ -188,17 +264,7 @@ fn read_header(
     log_type: Option<String>,
     rename_underscore: bool,
 ) -> PyResult<Option<(Vec<String>, Vec<String>, ArrowTable, Option<String>)>> {
-    let options = options(
-        None,
-        None,
-        Some(1),
-        false,
-        fields,
-        types,
-        log_type,
-        rename_underscore,
-        None,
-    );
+    let options = options(Some(1), fields, types, log_type, rename_underscore);
     let Some(block) = run(py, || read_layout(&path, &options))? else {
         return Ok(None);
     };

@@ -5,6 +5,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use crate::format::schemas::schema_for;
 use crate::format::types::ZeekType;
+use crate::pushdown::{ChunkPushdown, FileSampler, MimeCategories, Pushdown, MIME_CATEGORY};
 use crate::source::{read_chunks, DataChunk, StreamSummary};
 use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
 use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
@@ -34,6 +35,7 @@ pub struct ReadOptions {
     pub log_type: Option<String>,
     pub rename_underscore: bool,
     pub chunk_size: usize,
+    pub pushdown: Pushdown,
 }
 
 impl Default for ReadOptions {
@@ -48,6 +50,7 @@ impl Default for ReadOptions {
             log_type: None,
             rename_underscore: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            pushdown: Pushdown::default(),
         }
     }
 }
@@ -70,6 +73,14 @@ pub fn output_name(name: &str, rename_underscore: bool) -> String {
 }
 
 impl ReadOptions {
+    /// Whether the derived `mime_category` column is part of the output.
+    fn mime_output(&self) -> bool {
+        self.pushdown.mime.is_some()
+            && self
+                .wanted()
+                .is_none_or(|wanted| wanted.iter().any(|c| c == MIME_CATEGORY))
+    }
+
     fn wanted(&self) -> Option<Vec<String>> {
         self.columns.as_ref().map(|columns| {
             columns
@@ -185,8 +196,24 @@ struct FileResult {
     chunks: Vec<ParsedChunk>,
 }
 
-fn parse(chunk: DataChunk<Arc<Block>>, options: &ReadOptions) -> ParsedChunk {
-    let output = parse_chunk(&chunk.data, &chunk.block, !options.skip_bad_lines);
+fn parse(
+    chunk: DataChunk<Arc<Block>>,
+    sampler: Option<FileSampler>,
+    options: &ReadOptions,
+) -> ParsedChunk {
+    let pushdown = ChunkPushdown {
+        sampler,
+        offset: chunk.offset,
+        filter: options.pushdown.filter.as_ref(),
+        mime: options.pushdown.mime.as_ref(),
+        mime_output: options.mime_output(),
+    };
+    let output = parse_chunk(
+        &chunk.data,
+        &chunk.block,
+        !options.skip_bad_lines,
+        &pushdown,
+    );
     ParsedChunk {
         seq: chunk.seq,
         block: chunk.block,
@@ -199,17 +226,19 @@ fn parse(chunk: DataChunk<Arc<Block>>, options: &ReadOptions) -> ParsedChunk {
 fn should_stop(chunk: &ParsedChunk, rows: &AtomicUsize, options: &ReadOptions) -> bool {
     let total = rows.fetch_add(chunk.output.rows, Ordering::Relaxed) + chunk.output.rows;
     (!options.skip_bad_lines && chunk.output.bad_line_count > 0)
+        || chunk.output.fatal.is_some()
         || options.n_rows.is_some_and(|n| total >= n)
 }
 
 /// Read one file on the calling thread.
 fn read_file_serial(path: &str, options: &ReadOptions) -> Result<FileResult> {
+    let sampler = options.pushdown.sample.map(|s| s.for_file(path));
     let mut chunks = Vec::new();
     let rows = AtomicUsize::new(0);
     let mut factory =
         |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
     let summary = read_chunks(path, options.chunk_size, &mut factory, &mut |chunk| {
-        let parsed = parse(chunk, options);
+        let parsed = parse(chunk, sampler, options);
         let stop = should_stop(&parsed, &rows, options);
         chunks.push(parsed);
         !stop
@@ -227,6 +256,7 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
         .num_threads(threads)
         .build()
         .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
+    let sampler = options.pushdown.sample.map(|s| s.for_file(path));
     let (sender, receiver) = sync_channel::<DataChunk<Arc<Block>>>(threads * 2);
     let receiver = Mutex::new(receiver);
     let parsed = Mutex::new(Vec::new());
@@ -244,7 +274,7 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
                 // Chunks already handed out are always parsed: an earlier chunk may still hold
                 // the first error, and the rows before `n_rows` must all be there. A parser
                 // that panics stops the read but keeps draining, so the reader never blocks.
-                match catch_unwind(AssertUnwindSafe(|| parse(chunk, options))) {
+                match catch_unwind(AssertUnwindSafe(|| parse(chunk, sampler, options))) {
                     Ok(chunk) => {
                         if should_stop(&chunk, &rows, options) {
                             stop.store(true, Ordering::Relaxed);
@@ -371,6 +401,10 @@ fn numbered_errors(file: &FileResult) -> (Vec<Error>, u64) {
             errors.push(error.clone().with_line(line).with_path(&file.path));
         }
         count += chunk.output.bad_line_count;
+        if let Some(fatal) = &chunk.output.fatal {
+            errors.push(fatal.clone().with_path(&file.path));
+            return (errors, count + 1);
+        }
     }
     let Some(reader_error) = &file.summary.error else {
         return (errors, count);
@@ -423,6 +457,13 @@ fn unify(files: &[FileResult], options: &ReadOptions) -> Result<SchemaRef> {
             }
         }
     }
+    if options.pushdown.mime.is_some() && !columns.iter().any(|(n, _, _)| n == MIME_CATEGORY) {
+        columns.push((
+            MIME_CATEGORY.to_owned(),
+            MimeCategories::data_type(),
+            String::new(),
+        ));
+    }
     if let Some(wanted) = options.wanted() {
         let mut ordered = Vec::with_capacity(wanted.len());
         for name in &wanted {
@@ -467,6 +508,11 @@ fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<RecordBatch> {
         .fields()
         .iter()
         .map(|field| {
+            if field.name() == MIME_CATEGORY {
+                if let Some(mime) = &chunk.output.mime {
+                    return mime.clone();
+                }
+            }
             selected
                 .iter()
                 .position(|&f| block.names[f] == *field.name())
@@ -494,6 +540,7 @@ pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pushdown::{Literal, Op, Predicate, Sampler};
     use arrow_array::cast::AsArray;
     use arrow_array::types::{TimestampMicrosecondType, UInt16Type, UInt64Type};
     use arrow_array::Array;
@@ -713,6 +760,40 @@ mod tests {
             .err()
             .map(|e| e.message);
         assert!(error.is_some_and(|m| m.contains("\"nope\"") && m.contains("id.resp_p")));
+    }
+
+    #[test]
+    fn sampling_and_filters_do_not_depend_on_chunking() {
+        let file = TempLog::new("pushdown.log", log(3000).as_bytes());
+        let pushdown = Pushdown {
+            sample: Sampler::new(0.3, 9),
+            filter: Some(Predicate::Compare {
+                column: "id.resp_p".into(),
+                op: Op::GtEq,
+                value: Literal::Int(1000),
+            }),
+            mime: None,
+        };
+        let options = |chunk_size, n_threads| ReadOptions {
+            chunk_size,
+            n_threads,
+            pushdown: pushdown.clone(),
+            ..ReadOptions::default()
+        };
+        let expected = column_u64(&read(&[file.path()], &options(1 << 20, 1)), "n");
+        // 2,000 rows pass the filter; about 30 % of them are sampled.
+        assert!((500..700).contains(&expected.len()), "{}", expected.len());
+        assert!(expected.iter().flatten().all(|&n| n >= 1000));
+        for chunk_size in [7, 100, 4096] {
+            for n_threads in [1, 3] {
+                let output = read(&[file.path()], &options(chunk_size, n_threads));
+                assert_eq!(
+                    column_u64(&output, "n"),
+                    expected,
+                    "chunk {chunk_size} x{n_threads}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct DataChunk<B> {
     /// The header block the lines belong to (also the newest entry of the stream's blocks).
     pub block: B,
     pub data: Vec<u8>,
+    /// Where `data` starts in the decompressed stream: a line's position that does not
+    /// depend on how the stream was cut into chunks.
+    pub offset: u64,
     /// Lines the reader consumed itself (header and blank lines) before this chunk.
     pub reader_lines_before: u64,
 }
@@ -98,6 +101,8 @@ struct Splitter<'f, B, F> {
     block_current: bool,
     seq: usize,
     reader_lines: u64,
+    /// Offset in the decompressed stream of the buffer being split.
+    offset: u64,
 }
 
 impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
@@ -118,8 +123,10 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
     ) -> std::result::Result<bool, ReaderError> {
         let has_header_line =
             buffer.first() == Some(&b'#') || memchr::memmem::find(&buffer, b"\n#").is_some();
+        let buffer_offset = self.offset;
+        self.offset += buffer.len() as u64;
         if !has_header_line {
-            return self.data(buffer, emit);
+            return self.data(buffer, buffer_offset, emit);
         }
         let mut pos = 0;
         while pos < buffer.len() {
@@ -137,7 +144,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
             }
             let end =
                 memchr::memmem::find(&buffer[pos..], b"\n#").map_or(buffer.len(), |i| pos + i + 1);
-            if !self.data(buffer[pos..end].to_vec(), emit)? {
+            if !self.data(buffer[pos..end].to_vec(), buffer_offset + pos as u64, emit)? {
                 return Ok(false);
             }
             pos = end;
@@ -148,6 +155,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
     fn data(
         &mut self,
         data: Vec<u8>,
+        offset: u64,
         emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     ) -> std::result::Result<bool, ReaderError> {
         let Some(first_line) = first_non_blank_line(&data) else {
@@ -179,6 +187,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
             seq: self.seq,
             block: block.clone(),
             data,
+            offset,
             reader_lines_before: self.reader_lines,
         };
         self.seq += 1;
@@ -239,6 +248,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
         block_current: false,
         seq: 0,
         reader_lines: 0,
+        offset: 0,
     };
     let mut carry: Vec<u8> = Vec::new();
     let mut stream_error = None;

@@ -9,6 +9,8 @@ pub mod values;
 use crate::error::Error;
 use crate::format::header::Markers;
 use crate::format::types::ZeekType;
+use crate::pushdown::filter;
+use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
 use arrow_array::ArrayRef;
 use builders::{Builder, FieldContext};
 use delimiters::find_delimiters;
@@ -51,6 +53,24 @@ pub struct ChunkOutput {
     /// `MAX_REPORTED` kept.
     pub bad_lines: Vec<Error>,
     pub bad_line_count: u64,
+    /// The `mime_category` column, when asked for.
+    pub mime: Option<ArrayRef>,
+    /// An error that is not about one line (a filter that does not fit the columns).
+    pub fatal: Option<Error>,
+}
+
+impl ChunkOutput {
+    fn failed(error: Error) -> ChunkOutput {
+        ChunkOutput {
+            columns: Vec::new(),
+            rows: 0,
+            lines: 0,
+            bad_lines: Vec::new(),
+            bad_line_count: 0,
+            mime: None,
+            fatal: Some(error),
+        }
+    }
 }
 
 /// How many skipped lines are described one by one; the rest are only counted.
@@ -162,6 +182,59 @@ impl Layout {
                 self.good_line(line_start, next);
             } else {
                 self.bad_line(fields, field_count, true);
+            }
+        }
+    }
+
+    /// Sampling: lines are found first, and only the sampled ones are split into fields, so
+    /// the rest cost no more than finding their end. `keep` decides from a line's start.
+    fn tokenize_sampled(
+        &mut self,
+        data: &[u8],
+        separator: &[u8],
+        field_count: usize,
+        stop: bool,
+        keep: &dyn Fn(usize) -> bool,
+    ) {
+        let finder = memchr::memmem::Finder::new(separator);
+        let mut line_start = 0;
+        while line_start < data.len() {
+            let newline = memchr::memchr(b'\n', &data[line_start..]).map(|i| line_start + i);
+            let mut end = newline.unwrap_or(data.len());
+            if end > line_start && data[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end == line_start {
+                if newline.is_some() {
+                    self.line_count += 1;
+                }
+            } else if !keep(line_start) {
+                self.line_count += 1;
+            } else {
+                let first = self.ends.len();
+                let mut field_start = line_start;
+                for at in finder.find_iter(&data[line_start..end]) {
+                    let at = line_start + at;
+                    if at >= field_start {
+                        self.ends.push(at as u32);
+                        field_start = at + separator.len();
+                    }
+                }
+                self.ends.push(end as u32);
+                let fields = self.ends.len() - first;
+                if fields == field_count {
+                    self.good_line(line_start, first);
+                } else {
+                    self.ends.truncate(first);
+                    self.bad_line(fields, field_count, newline.is_none());
+                    if stop {
+                        return;
+                    }
+                }
+            }
+            match newline {
+                Some(at) => line_start = at + 1,
+                None => break,
             }
         }
     }
@@ -333,11 +406,18 @@ pub fn release_thread_memory() {
     memory::release_thread_region();
 }
 
-/// Parse a chunk of whole data lines (no header lines) laid out as `block` says.
-pub fn parse_chunk(data: &[u8], block: &Block, stop_at_first_bad_line: bool) -> ChunkOutput {
+/// Parse a chunk of whole data lines (no header lines) laid out as `block` says, applying
+/// the pushdown: only sampled lines are split into fields, filter columns are parsed first
+/// and the other columns only for the rows that pass.
+pub fn parse_chunk(
+    data: &[u8],
+    block: &Block,
+    stop_at_first_bad_line: bool,
+    pushdown: &ChunkPushdown<'_>,
+) -> ChunkOutput {
     LAYOUT.with(|layout| {
         let mut layout = layout.borrow_mut();
-        parse_with_layout(data, block, stop_at_first_bad_line, &mut layout)
+        parse_with_layout(data, block, stop_at_first_bad_line, pushdown, &mut layout)
     })
 }
 
@@ -345,23 +425,27 @@ fn parse_with_layout(
     data: &[u8],
     block: &Block,
     stop_at_first_bad_line: bool,
+    pushdown: &ChunkPushdown<'_>,
     layout: &mut Layout,
 ) -> ChunkOutput {
     layout.clear();
     let field_count = block.names.len();
     if data.len() >= u32::MAX as usize {
         let error = Error::parse("a run of lines over 4 GiB without a line end");
-        return ChunkOutput {
-            columns: Vec::new(),
-            rows: 0,
-            lines: 1,
-            bad_line_count: 1,
-            bad_lines: vec![error.with_line(1)],
-        };
+        return ChunkOutput::failed(error.with_line(1));
     }
-    match block.markers.separator.as_slice() {
-        [single] => layout.tokenize_single_byte(data, *single, field_count, stop_at_first_bad_line),
-        separator => {
+    match (block.markers.separator.as_slice(), pushdown.sampler) {
+        (separator, Some(sampler)) => layout.tokenize_sampled(
+            data,
+            separator,
+            field_count,
+            stop_at_first_bad_line,
+            &|start| sampler.keep(pushdown.offset + start as u64),
+        ),
+        ([single], None) => {
+            layout.tokenize_single_byte(data, *single, field_count, stop_at_first_bad_line)
+        }
+        (separator, None) => {
             layout.tokenize_multi_byte(data, separator, field_count, stop_at_first_bad_line)
         }
     }
@@ -370,17 +454,79 @@ fn parse_with_layout(
         layout: &*layout,
         block,
     };
-    let rows = chunk.layout.starts.len();
+    let all_rows = chunk.layout.starts.len();
     let mut cx = FieldContext::new(&block.markers, data);
     let mut errors = Vec::new();
     let mut spans = Vec::new();
-    let mut builders: Vec<Builder> = block
-        .selected()
-        .map(|field| chunk.column(field, None, &mut spans, &mut cx, &mut errors))
-        .collect();
+    let field_of = |name: &str| block.names.iter().position(|n| n == name);
+
+    // Rows that pass the filter (None: all well-formed lines).
+    let mut candidates: Option<Vec<usize>> = None;
+    if let Some(filter) = pushdown.filter {
+        let mut arrays: Vec<(&str, ArrayRef)> = Vec::new();
+        for name in filter.columns() {
+            let array = match (name, pushdown.mime) {
+                (MIME_CATEGORY, Some(mime)) => {
+                    let source = field_of(MIME_SOURCE).map(|field| {
+                        chunk
+                            .column(field, None, &mut spans, &mut cx, &mut errors)
+                            .finish()
+                    });
+                    Some(mime.classify(source.as_ref(), all_rows))
+                }
+                _ => field_of(name).map(|field| {
+                    chunk
+                        .column(field, None, &mut spans, &mut cx, &mut errors)
+                        .finish()
+                }),
+            };
+            if let Some(array) = array {
+                arrays.push((name, array));
+            }
+        }
+        let lookup = |name: &str| {
+            arrays
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, a)| a.clone())
+        };
+        let truth = match filter.eval(&lookup, all_rows) {
+            Ok(truth) => truth,
+            Err(error) => return ChunkOutput::failed(error),
+        };
+        let bad: Vec<usize> = errors.iter().map(|e: &ValueError| e.row).collect();
+        candidates = Some(
+            (0..all_rows)
+                .filter(|&row| truth[row] == filter::TRUE && !bad.contains(&row))
+                .collect(),
+        );
+    }
+
+    let build = |rows: Option<&[usize]>,
+                 spans: &mut Vec<(u32, u32)>,
+                 cx: &mut FieldContext<'_>,
+                 errors: &mut Vec<ValueError>| {
+        let mut columns: Vec<ArrayRef> = block
+            .selected()
+            .map(|field| chunk.column(field, rows, spans, cx, errors).finish())
+            .collect();
+        let row_count = rows.map_or(all_rows, <[usize]>::len);
+        let mime = match (pushdown.mime_output, pushdown.mime) {
+            (true, Some(mime)) => {
+                let source = field_of(MIME_SOURCE)
+                    .map(|field| chunk.column(field, rows, spans, cx, errors).finish());
+                Some(mime.classify(source.as_ref(), row_count))
+            }
+            _ => None,
+        };
+        columns.shrink_to_fit();
+        (columns, mime, row_count)
+    };
+    let (mut columns, mut mime, mut rows) =
+        build(candidates.as_deref(), &mut spans, &mut cx, &mut errors);
+
     let mut bad_lines = chunk.layout.bad.clone();
     let mut bad_line_count = bad_lines.len() as u64;
-    let mut good_rows = rows;
     if !errors.is_empty() {
         // Each bad line is reported once, by its first bad field.
         errors.sort_by_key(|e| (e.row, e.field));
@@ -390,15 +536,15 @@ fn parse_with_layout(
         bad_lines.sort_by_key(|e| e.line);
         if !stop_at_first_bad_line {
             let bad_rows: Vec<usize> = errors.iter().map(|e| e.row).collect();
-            let kept: Vec<usize> = (0..rows)
-                .filter(|row| bad_rows.binary_search(row).is_err())
-                .collect();
-            good_rows = kept.len();
+            let kept: Vec<usize> = match &candidates {
+                Some(candidates) => candidates.clone(),
+                None => (0..all_rows).collect(),
+            }
+            .into_iter()
+            .filter(|row| bad_rows.binary_search(row).is_err())
+            .collect();
             let mut ignored = Vec::new();
-            builders = block
-                .selected()
-                .map(|field| chunk.column(field, Some(&kept), &mut spans, &mut cx, &mut ignored))
-                .collect();
+            (columns, mime, rows) = build(Some(&kept), &mut spans, &mut cx, &mut ignored);
         }
     }
     if stop_at_first_bad_line {
@@ -408,17 +554,20 @@ fn parse_with_layout(
         bad_lines.truncate(MAX_REPORTED);
     }
     ChunkOutput {
-        rows: good_rows,
+        rows,
         lines: chunk.layout.line_count,
         bad_lines,
         bad_line_count,
-        columns: builders.into_iter().map(Builder::finish).collect(),
+        columns,
+        mime,
+        fatal: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pushdown::ChunkPushdown;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{TimestampMicrosecondType, UInt16Type, UInt64Type};
     use arrow_array::Array;
@@ -459,7 +608,12 @@ mod tests {
     #[test]
     fn parses_rows_with_crlf_blank_lines_and_no_final_newline() {
         let data = b"1.000001\tCa\t80\t5\r\n\n1331901000.000129\tCb\t443\t-\n2\t\"#x\"\t1\t7";
-        let out = parse_chunk(data, &block(CONN, "\t", None), true);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            true,
+            &ChunkPushdown::default(),
+        );
         assert_eq!((out.rows, out.lines, out.bad_line_count), (3, 4, 0));
         let ts = out.columns[0].as_primitive::<TimestampMicrosecondType>();
         assert_eq!(
@@ -475,7 +629,12 @@ mod tests {
     #[test]
     fn projection_builds_only_selected_columns() {
         let data = b"1.0\tCa\t80\t5\n2.0\tCb\t443\t6\n";
-        let out = parse_chunk(data, &block(CONN, "\t", Some(&["p"])), true);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "\t", Some(&["p"])),
+            true,
+            &ChunkPushdown::default(),
+        );
         assert_eq!(out.columns.len(), 1);
         assert_eq!(
             out.columns[0]
@@ -490,7 +649,12 @@ mod tests {
     fn bad_lines_are_rolled_back_and_numbered() {
         let data =
             b"1.0\tCa\t80\t5\n2.0\tCb\tnope\t6\n3.0\tCc\t22\n4.0\tCd\t1\t2\t3\n5.0\tCe\t9\t9\n";
-        let out = parse_chunk(data, &block(CONN, "\t", None), false);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            false,
+            &ChunkPushdown::default(),
+        );
         assert_eq!((out.rows, out.bad_line_count), (2, 3));
         let lines: Vec<_> = out.bad_lines.iter().map(|e| (e.line, e.column)).collect();
         assert_eq!(
@@ -506,7 +670,12 @@ mod tests {
     #[test]
     fn stops_at_the_first_bad_line_when_raising() {
         let data = b"1.0\tCa\t80\t5\nx\tCb\t1\t6\n3.0\tCc\t22\tbad\n";
-        let out = parse_chunk(data, &block(CONN, "\t", None), true);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            true,
+            &ChunkPushdown::default(),
+        );
         assert_eq!(out.bad_line_count, 1);
         assert_eq!(out.bad_lines[0].line, Some(2));
         assert_eq!(out.bad_lines[0].column, Some(1));
@@ -515,7 +684,12 @@ mod tests {
     #[test]
     fn a_cut_last_line_is_reported_as_truncated() {
         let data = b"1.0\tCa\t80\t5\n2.0\tCb";
-        let out = parse_chunk(data, &block(CONN, "\t", None), false);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            false,
+            &ChunkPushdown::default(),
+        );
         assert_eq!(out.rows, 1);
         assert!(out.bad_lines[0].message.starts_with("truncated last line"));
     }
@@ -523,7 +697,12 @@ mod tests {
     #[test]
     fn multi_byte_separator() {
         let data = b"1.0||Ca||80||5\n2.0||C|b||443||6";
-        let out = parse_chunk(data, &block(CONN, "||", None), true);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "||", None),
+            true,
+            &ChunkPushdown::default(),
+        );
         assert_eq!(out.rows, 2);
         assert_eq!(out.columns[1].as_string_view().value(1), "C|b");
     }
@@ -531,7 +710,12 @@ mod tests {
     #[test]
     fn escaped_separator_stays_in_its_field() {
         let data = b"1.0\ta\\x09b\t80\t5\n";
-        let out = parse_chunk(data, &block(CONN, "\t", None), true);
+        let out = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            true,
+            &ChunkPushdown::default(),
+        );
         assert_eq!(out.columns[1].as_string_view().value(0), "a\tb");
     }
 
@@ -540,10 +724,25 @@ mod tests {
         // Chunks are cut at line ends by the reader; parsing the two halves of any cut must
         // give the rows of the whole.
         let data = b"1.0\tCa\t80\t5\n\n2.5\tCb\t443\t-\n3.25\tCc\t8080\t9\n";
-        let whole = parse_chunk(data, &block(CONN, "\t", None), true);
+        let whole = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            true,
+            &ChunkPushdown::default(),
+        );
         for cut in memchr::memchr_iter(b'\n', data).map(|i| i + 1) {
-            let first = parse_chunk(&data[..cut], &block(CONN, "\t", None), true);
-            let second = parse_chunk(&data[cut..], &block(CONN, "\t", None), true);
+            let first = parse_chunk(
+                &data[..cut],
+                &block(CONN, "\t", None),
+                true,
+                &ChunkPushdown::default(),
+            );
+            let second = parse_chunk(
+                &data[cut..],
+                &block(CONN, "\t", None),
+                true,
+                &ChunkPushdown::default(),
+            );
             assert_eq!(first.rows + second.rows, whole.rows);
             assert_eq!(first.lines + second.lines, whole.lines);
         }
