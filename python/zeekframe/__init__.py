@@ -7,9 +7,11 @@ Example:
 
 from zeekframe._core import __version__
 from zeekframe.exceptions import ZeekError, ZeekParseError, ZeekSkippedLinesWarning
-from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema
+from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek
+from zeekframe.mime import REPORT_MIME_CATEGORIES
 
 __all__ = [
+    "REPORT_MIME_CATEGORIES",
     "ZeekError",
     "ZeekParseError",
     "ZeekSchema",
@@ -17,4 +19,5 @@ __all__ = [
     "__version__",
     "read_zeek",
     "read_zeek_schema",
+    "scan_zeek",
 ]

@@ -28,6 +28,10 @@ def read_tsv(
     log_type: str | None = None,
     rename_underscore: bool = False,
     chunk_size: int | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    filter: tuple[Any, ...] | None = None,
+    mime_categories: Sequence[tuple[str, Sequence[str]]] | None = None,
 ) -> ArrowTable: ...
 def read_header(
     path: str,

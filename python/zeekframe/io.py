@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Union, overload
@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING, Literal, Union, overload
 import polars as pl
 
 from zeekframe import _core
-from zeekframe.exceptions import ZeekSkippedLinesWarning
+from zeekframe._pushdown import Filter, translate
+from zeekframe.exceptions import ZeekError, ZeekSkippedLinesWarning
+from zeekframe.mime import MimeCategories, normalize_mime_categories
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["Source", "ZeekSchema", "read_zeek", "read_zeek_schema"]
+__all__ = ["MIME_CATEGORY", "Source", "ZeekSchema", "read_zeek", "read_zeek_schema", "scan_zeek"]
+
+MIME_CATEGORY = "mime_category"
+"""The column ``mime_categories=`` adds."""
 
 PathLike = Union[str, "os.PathLike[str]"]
 Source = Union[PathLike, Sequence[PathLike]]
@@ -80,48 +85,157 @@ def _names(name: str, value: Sequence[str] | None) -> list[str] | None:
     return list(value)
 
 
-def _read_table(
-    source: Source,
-    *,
-    columns: Sequence[str] | None,
-    n_rows: int | None,
-    n_threads: int | None,
-    rename: Literal["underscore"] | None,
-    on_bad_line: Literal["raise", "skip"],
-    fields: Sequence[str] | None,
-    types: Sequence[str] | None,
-    log_type: str | None,
-) -> _core.ArrowTable:
-    _check_choice("on_bad_line", on_bad_line, ("raise", "skip"))
-    _check_choice("rename", rename, (None, "underscore"))
-    if n_rows is not None and n_rows < 0:
-        raise ValueError(f"n_rows must be zero or positive, not {n_rows}")
-    if n_threads is not None and n_threads < 1:
-        raise ValueError(f"n_threads must be at least 1, not {n_threads}")
-    table = _core.read_tsv(
-        expand_source(source),
-        columns=_names("columns", columns),
-        n_rows=n_rows,
-        n_threads=n_threads,
-        skip_bad_lines=on_bad_line == "skip",
-        fields=_names("fields", fields),
-        types=_names("types", types),
-        log_type=log_type,
-        rename_underscore=rename == "underscore",
-    )
-    if table.skipped_count:
-        shown = table.skipped
-        first = "; ".join(message for _, _, message in shown[:3])
-        more = f" (and {table.skipped_count - 3} more)" if table.skipped_count > 3 else ""
-        warnings.warn(
-            ZeekSkippedLinesWarning(
-                f"skipped {table.skipped_count} bad line(s): {first}{more}",
-                table.skipped_count,
-                shown,
+@dataclass(frozen=True)
+class _Reader:
+    """Validated options of one read, shared by the eager and the lazy path."""
+
+    paths: list[str]
+    n_threads: int | None
+    rename: Literal["underscore"] | None
+    skip_bad_lines: bool
+    fields: list[str] | None
+    types: list[str] | None
+    log_type: str | None
+    sample: float | None
+    seed: int
+    mime_categories: list[tuple[str, list[str]]] | None
+
+    @classmethod
+    def create(
+        cls,
+        source: Source,
+        *,
+        n_threads: int | None,
+        rename: Literal["underscore"] | None,
+        on_bad_line: Literal["raise", "skip"],
+        fields: Sequence[str] | None,
+        types: Sequence[str] | None,
+        log_type: str | None,
+        sample: float | None,
+        seed: int,
+        mime_categories: MimeCategories | None,
+    ) -> _Reader:
+        _check_choice("on_bad_line", on_bad_line, ("raise", "skip"))
+        _check_choice("rename", rename, (None, "underscore"))
+        if n_threads is not None and n_threads < 1:
+            raise ValueError(f"n_threads must be at least 1, not {n_threads}")
+        if sample is not None and not 0.0 <= sample <= 1.0:
+            raise ValueError(f"sample must be a fraction between 0 and 1, not {sample}")
+        if not 0 <= seed < 2**64:
+            raise ValueError(f"seed must be an integer in [0, 2**64), not {seed}")
+        return cls(
+            paths=expand_source(source),
+            n_threads=n_threads,
+            rename=rename,
+            skip_bad_lines=on_bad_line == "skip",
+            fields=_names("fields", fields),
+            types=_names("types", types),
+            log_type=log_type,
+            sample=sample,
+            seed=seed,
+            mime_categories=(
+                None if mime_categories is None else normalize_mime_categories(mime_categories)
             ),
-            stacklevel=3,
         )
-    return table
+
+    @property
+    def mime_enum(self) -> pl.Enum | None:
+        if self.mime_categories is None:
+            return None
+        return pl.Enum([name for name, _ in self.mime_categories])
+
+    def table(
+        self, columns: list[str] | None, n_rows: int | None, parser_filter: Filter | None
+    ) -> _core.ArrowTable:
+        """Run the Rust reader; report skipped lines as one warning."""
+        if n_rows is not None and n_rows < 0:
+            raise ValueError(f"n_rows must be zero or positive, not {n_rows}")
+        table = _core.read_tsv(
+            self.paths,
+            columns=columns,
+            n_rows=n_rows,
+            n_threads=self.n_threads,
+            skip_bad_lines=self.skip_bad_lines,
+            fields=self.fields,
+            types=self.types,
+            log_type=self.log_type,
+            rename_underscore=self.rename == "underscore",
+            sample=self.sample,
+            seed=self.seed,
+            filter=parser_filter,
+            mime_categories=self.mime_categories,
+        )
+        if table.skipped_count:
+            shown = table.skipped
+            first = "; ".join(message for _, _, message in shown[:3])
+            more = f" (and {table.skipped_count - 3} more)" if table.skipped_count > 3 else ""
+            warnings.warn(
+                ZeekSkippedLinesWarning(
+                    f"skipped {table.skipped_count} bad line(s): {first}{more}",
+                    table.skipped_count,
+                    shown,
+                ),
+                stacklevel=4,
+            )
+        return table
+
+    def polars(self, table: _core.ArrowTable) -> pl.DataFrame:
+        frame: pl.DataFrame = pl.DataFrame(table)
+        enum = self.mime_enum
+        if enum is not None and MIME_CATEGORY in frame.columns:
+            frame = frame.with_columns(pl.col(MIME_CATEGORY).cast(enum))
+        return frame
+
+    def schema(self) -> pl.Schema:
+        """The columns of every file's first header block, unified by name."""
+        columns: dict[str, pl.DataType] = {}
+        for path in self.paths:
+            header = _core.read_header(
+                path,
+                fields=self.fields,
+                types=self.types,
+                log_type=self.log_type,
+                rename_underscore=self.rename == "underscore",
+            )
+            if header is None:
+                continue
+            for name, dtype in pl.DataFrame(header[2]).schema.items():
+                known = columns.setdefault(name, dtype)
+                if known != dtype:
+                    raise ZeekError(f"column {name!r} is {known} in one file but {dtype} in {path}")
+        enum = self.mime_enum
+        if enum is not None:
+            columns.setdefault(MIME_CATEGORY, enum)
+        return pl.Schema(columns)
+
+    def frame(
+        self,
+        columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        schema: Mapping[str, pl.DataType] | None = None,
+    ) -> pl.DataFrame:
+        """Read with the pushdown contract.
+
+        Projection, predicate and n_rows are applied exactly: by the parser where it can, by
+        Polars for the rest.
+        """
+        if predicate is None:
+            return self.polars(self.table(columns, n_rows, None))
+        schema = self.schema() if schema is None else schema
+        parser_filter, complete = translate(predicate, schema)
+        if complete:
+            return self.polars(self.table(columns, n_rows, parser_filter))
+        # Polars applies the predicate too, so it needs the predicate's columns and every
+        # candidate row: no row limit in the parser.
+        needed = columns
+        if columns is not None:
+            extra = [c for c in predicate.meta.root_names() if c not in columns]
+            needed = columns + extra
+        frame = self.polars(self.table(needed, None, parser_filter)).filter(predicate)
+        if n_rows is not None:
+            frame = frame.head(n_rows)
+        return frame if columns is None else frame.select(columns)
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -164,6 +278,10 @@ def read_zeek(
     fields: Sequence[str] | None = ...,
     types: Sequence[str] | None = ...,
     log_type: str | None = ...,
+    sample: float | None = ...,
+    seed: int = ...,
+    filter: pl.Expr | None = ...,
+    mime_categories: MimeCategories | None = ...,
     output: Literal["polars"] = ...,
 ) -> pl.DataFrame: ...
 @overload
@@ -178,6 +296,10 @@ def read_zeek(
     fields: Sequence[str] | None = ...,
     types: Sequence[str] | None = ...,
     log_type: str | None = ...,
+    sample: float | None = ...,
+    seed: int = ...,
+    filter: pl.Expr | None = ...,
+    mime_categories: MimeCategories | None = ...,
     output: Literal["arrow"],
 ) -> pa.Table: ...
 @overload
@@ -192,6 +314,10 @@ def read_zeek(
     fields: Sequence[str] | None = ...,
     types: Sequence[str] | None = ...,
     log_type: str | None = ...,
+    sample: float | None = ...,
+    seed: int = ...,
+    filter: pl.Expr | None = ...,
+    mime_categories: MimeCategories | None = ...,
     output: Literal["pandas"],
 ) -> pd.DataFrame: ...
 def read_zeek(
@@ -205,6 +331,10 @@ def read_zeek(
     fields: Sequence[str] | None = None,
     types: Sequence[str] | None = None,
     log_type: str | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    filter: pl.Expr | None = None,
+    mime_categories: MimeCategories | None = None,
     output: Output = "polars",
 ) -> pl.DataFrame | pa.Table | pd.DataFrame:
     """Read Zeek TSV logs into a typed frame.
@@ -213,6 +343,7 @@ def read_zeek(
     (rotated logs concatenated; columns are unified by name, missing values are null), or
     have no header at all (give ``log_type`` or ``fields``/``types``). Large files are parsed
     in parallel; the result does not depend on ``n_threads`` and rows keep the file's order.
+    The result is that of ``scan_zeek(...)`` with the same options, filtered and collected.
 
     Args:
         source: a path, a directory (every file inside, recursively, sorted), a glob pattern
@@ -220,7 +351,7 @@ def read_zeek(
             and concatenated in order.
         columns: read only these columns, in this order. Other fields are skipped by the
             parser, not parsed and dropped.
-        n_rows: stop after this many rows.
+        n_rows: stop after this many rows (counted after sampling and filtering).
         n_threads: parser threads (default: one per core).
         rename: ``"underscore"`` names columns ``id_orig_h`` instead of Zeek's ``id.orig_h``.
         on_bad_line: ``"raise"`` (default) raises :class:`ZeekParseError` at the first line
@@ -233,6 +364,21 @@ def read_zeek(
             default all ``"string"``.
         log_type: for a log without a header, the standard log it is (``"conn"``, ``"http"``):
             its built-in field list is chosen by the number of fields on the first line.
+        sample: keep each line with this probability (Bernoulli sampling). Whether a line is
+            kept depends only on ``seed``, the file's path as given and the line's byte
+            offset, so the same lines come back for any thread count; lines left out are not
+            parsed beyond finding their end (and so are not checked for errors).
+        seed: the sampling seed.
+        filter: a Polars predicate. Comparisons of a column with a literal, ``is_in``,
+            ``is_null`` and ``&``, ``|``, ``~`` of those are applied by the parser before the
+            other columns of a line are parsed; the rest of the predicate is applied by
+            Polars after reading. Either way the rows are exactly those of
+            ``read_zeek(...).filter(filter)``.
+        mime_categories: add a ``mime_category`` column (a Polars ``Enum`` of the mapping's
+            names) classifying ``resp_mime_types``: the first category, in the mapping's
+            order, that any of a response's types belongs to, else null. Computed while
+            parsing; filters on it are pushed down too. See
+            :data:`zeekframe.REPORT_MIME_CATEGORIES`.
         output: ``"polars"`` (default), ``"arrow"`` (``pyarrow.Table``) or ``"pandas"``
             (Arrow-backed dtypes: nullable counts stay integers, times stay microsecond UTC).
 
@@ -249,31 +395,109 @@ def read_zeek(
         OSError: a file cannot be opened or read.
 
     Example:
+        >>> import polars as pl
         >>> import zeekframe as zf
         >>> conn = zf.read_zeek("conn.log.gz")  # doctest: +SKIP
-        >>> conn.select("ts", "id.orig_h", "id.resp_p").head(2)  # doctest: +SKIP
         >>> sample = zf.read_zeek("conn_sample.log", log_type="conn", rename="underscore")
         ... # doctest: +SKIP
+        >>> odd_ports = zf.read_zeek(
+        ...     "http.log", filter=~pl.col("id.resp_p").is_in([80, 8080]),
+        ...     mime_categories=zf.REPORT_MIME_CATEGORIES)  # doctest: +SKIP
     """
     _check_choice("output", output, ("polars", "arrow", "pandas"))
-    table = _read_table(
+    reader = _Reader.create(
         source,
-        columns=columns,
-        n_rows=n_rows,
         n_threads=n_threads,
         rename=rename,
         on_bad_line=on_bad_line,
         fields=fields,
         types=types,
         log_type=log_type,
+        sample=sample,
+        seed=seed,
+        mime_categories=mime_categories,
     )
+    wanted = _output_names("columns", columns, rename)
     if output == "polars":
-        frame: pl.DataFrame = pl.DataFrame(table)
-        return frame
+        return reader.frame(wanted, filter, n_rows)
     import pyarrow as pa
 
-    arrow = pa.table(table)
+    if filter is None:
+        arrow = pa.table(reader.table(wanted, n_rows, None))
+    else:
+        arrow = reader.frame(wanted, filter, n_rows).to_arrow()
     return arrow if output == "arrow" else _to_pandas(arrow)
+
+
+def scan_zeek(
+    source: Source,
+    *,
+    n_threads: int | None = None,
+    rename: Literal["underscore"] | None = None,
+    on_bad_line: Literal["raise", "skip"] = "raise",
+    fields: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    log_type: str | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    mime_categories: MimeCategories | None = None,
+) -> pl.LazyFrame:
+    """Scan Zeek TSV logs lazily: a Polars LazyFrame whose reads are pushed into the parser.
+
+    The query's projection (only the columns it uses are parsed), its filters (see
+    ``filter`` in :func:`read_zeek` for what the parser applies itself) and its row limit
+    reach the parser when the query is collected. Options mean what they mean for
+    :func:`read_zeek`. The schema is that of each file's first header block, unified by
+    name; read a log whose later header blocks add columns with :func:`read_zeek`.
+
+    Example:
+        >>> import polars as pl
+        >>> import zeekframe as zf
+        >>> top = (
+        ...     zf.scan_zeek("conn.log.gz", sample=0.1, seed=42)
+        ...     .filter(pl.col("id.resp_p") != 80)
+        ...     .group_by("id.orig_h", "id.resp_p").len()
+        ...     .sort("len", descending=True)
+        ...     .collect()
+        ... )  # doctest: +SKIP
+    """
+    from polars.io.plugins import register_io_source
+
+    reader = _Reader.create(
+        source,
+        n_threads=n_threads,
+        rename=rename,
+        on_bad_line=on_bad_line,
+        fields=fields,
+        types=types,
+        log_type=log_type,
+        sample=sample,
+        seed=seed,
+        mime_categories=mime_categories,
+    )
+    schema = reader.schema()
+
+    def read(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        columns = list(schema) if with_columns is None else list(with_columns)
+        frame = reader.frame(columns, predicate, n_rows, schema)
+        yield frame.select([pl.col(c).cast(schema[c]) for c in columns])
+
+    return register_io_source(read, schema=schema)
+
+
+def _output_names(
+    name: str, columns: Sequence[str] | None, rename: Literal["underscore"] | None
+) -> list[str] | None:
+    """Column names as they come out: Zeek's, or underscored with ``rename``."""
+    names = _names(name, columns)
+    if names is None or rename != "underscore":
+        return names
+    return [c.replace(".", "_") for c in names]
 
 
 @dataclass(frozen=True)

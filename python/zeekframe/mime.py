@@ -1,0 +1,57 @@
+"""MIME-type categories: which response types count as exploits or executables.
+
+The default, :data:`REPORT_MIME_CATEGORIES`, is the classification of the report zeekframe
+reproduces. A mapping is ordered: a response whose ``resp_mime_types`` fall in several
+categories gets the first one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = ["REPORT_MIME_CATEGORIES", "MimeCategories", "normalize_mime_categories"]
+
+MimeCategories = Mapping[str, Sequence[str]]
+"""Category name -> the MIME types in it, in priority order."""
+
+REPORT_MIME_CATEGORIES: dict[str, list[str]] = {
+    "exploit": [
+        "application/x-java-applet",
+        "application/pdf",
+        "application/zip",
+        "application/jar",
+        "application/x-shockwave-flash",
+    ],
+    "executable": [
+        "application/x-dosexec",
+        "application/octet-stream",
+        "binary",
+        "application/vnd.ms-cab-compressed",
+    ],
+}
+"""The report's categories: exploit kits' payloads, then executables.
+
+Example:
+    >>> import zeekframe as zf
+    >>> zf.REPORT_MIME_CATEGORIES["executable"][0]
+    'application/x-dosexec'
+"""
+
+
+def normalize_mime_categories(categories: MimeCategories) -> list[tuple[str, list[str]]]:
+    """Check a mapping and return it as ``(name, types)`` pairs in its order.
+
+    Example:
+        >>> normalize_mime_categories({"pdf": ["application/pdf"]})
+        [('pdf', ['application/pdf'])]
+    """
+    if not isinstance(categories, Mapping) or not categories:
+        raise TypeError("mime_categories must be a non-empty mapping of name -> MIME types")
+    pairs = []
+    for name, types in categories.items():
+        if not isinstance(name, str) or isinstance(types, str):
+            raise TypeError(
+                f"mime_categories[{name!r}] must map a name to a list of MIME types, not {types!r}"
+            )
+        pairs.append((name, [str(t) for t in types]))
+    return pairs
