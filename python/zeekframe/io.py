@@ -230,8 +230,8 @@ class _Reader:
         # candidate row: no row limit in the parser.
         needed = columns
         if columns is not None:
-            extra = [c for c in predicate.meta.root_names() if c not in columns]
-            needed = columns + extra
+            roots = dict.fromkeys(predicate.meta.root_names())
+            needed = columns + [c for c in roots if c not in columns]
         frame = self.polars(self.table(needed, None, parser_filter)).filter(predicate)
         if n_rows is not None:
             frame = frame.head(n_rows)

@@ -283,8 +283,8 @@ fn is_in(name: &str, array: &ArrayRef, values: &[Literal]) -> Result<Vec<u8>> {
             }
         })
         .collect();
-    let all_numbers = numbers.len() == values.len();
-    let all_texts = texts.len() == values.len();
+    let all_numbers = values.iter().all(|v| matches!(v, Literal::Int(_)));
+    let all_texts = values.iter().all(|v| matches!(v, Literal::Text(_)));
     let member = |array: &dyn Array, row: usize, found: bool| {
         if array.is_null(row) {
             NULL
@@ -337,10 +337,20 @@ fn is_in(name: &str, array: &ArrayRef, values: &[Literal]) -> Result<Vec<u8>> {
                 })
                 .collect()
         }
+        // Other types (booleans, floats, times, mixed literals): any equal value.
         _ => {
-            return Err(Error::schema(format!(
-                "cannot test column {name:?} ({data_type}) for membership in {values:?}"
-            )))
+            let mut truth = vec![FALSE; array.len()];
+            for value in values {
+                let equal = truth_of(name, array, &|o| o == Ordering::Equal, value)?;
+                for (t, e) in truth.iter_mut().zip(equal) {
+                    if e == TRUE {
+                        *t = TRUE;
+                    } else if e == NULL && *t == FALSE {
+                        *t = NULL;
+                    }
+                }
+            }
+            truth
         }
     };
     Ok(truth)
@@ -446,6 +456,15 @@ mod tests {
             negated: true,
         };
         assert_eq!(eval(&not_null), [TRUE, TRUE, FALSE, TRUE]);
+    }
+
+    #[test]
+    fn is_in_with_repeated_values() {
+        let repeated = Predicate::IsIn {
+            column: "h".into(),
+            values: vec![Literal::Text("c".into()), Literal::Text("c".into())],
+        };
+        assert_eq!(eval(&repeated), [FALSE, NULL, FALSE, TRUE]);
     }
 
     #[test]
