@@ -186,9 +186,10 @@ impl Layout {
         }
     }
 
-    /// Sampling: lines are found first, and only the sampled ones are split into fields, so
-    /// the rest cost no more than finding their end. `keep` decides from a line's start.
-    fn tokenize_sampled(
+    /// Line by line: for separators of several bytes (`||`), and for sampling, where only the
+    /// lines `keep` accepts (by their start) are split into fields, so the rest cost no more
+    /// than finding their end.
+    fn tokenize_lines(
         &mut self,
         data: &[u8],
         separator: &[u8],
@@ -210,55 +211,6 @@ impl Layout {
                 }
             } else if !keep(line_start) {
                 self.line_count += 1;
-            } else {
-                let first = self.ends.len();
-                let mut field_start = line_start;
-                for at in finder.find_iter(&data[line_start..end]) {
-                    let at = line_start + at;
-                    if at >= field_start {
-                        self.ends.push(at as u32);
-                        field_start = at + separator.len();
-                    }
-                }
-                self.ends.push(end as u32);
-                let fields = self.ends.len() - first;
-                if fields == field_count {
-                    self.good_line(line_start, first);
-                } else {
-                    self.ends.truncate(first);
-                    self.bad_line(fields, field_count, newline.is_none());
-                    if stop {
-                        return;
-                    }
-                }
-            }
-            match newline {
-                Some(at) => line_start = at + 1,
-                None => break,
-            }
-        }
-    }
-
-    /// Separators of several bytes (`||`): split lines, then fields.
-    fn tokenize_multi_byte(
-        &mut self,
-        data: &[u8],
-        separator: &[u8],
-        field_count: usize,
-        stop: bool,
-    ) {
-        let finder = memchr::memmem::Finder::new(separator);
-        let mut line_start = 0;
-        while line_start < data.len() {
-            let newline = memchr::memchr(b'\n', &data[line_start..]).map(|i| line_start + i);
-            let mut end = newline.unwrap_or(data.len());
-            if end > line_start && data[end - 1] == b'\r' {
-                end -= 1;
-            }
-            if end == line_start {
-                if newline.is_some() {
-                    self.line_count += 1;
-                }
             } else {
                 let first = self.ends.len();
                 let mut field_start = line_start;
@@ -435,7 +387,7 @@ fn parse_with_layout(
         return ChunkOutput::failed(error.with_line(1));
     }
     match (block.markers.separator.as_slice(), pushdown.sampler) {
-        (separator, Some(sampler)) => layout.tokenize_sampled(
+        (separator, Some(sampler)) => layout.tokenize_lines(
             data,
             separator,
             field_count,
@@ -445,9 +397,13 @@ fn parse_with_layout(
         ([single], None) => {
             layout.tokenize_single_byte(data, *single, field_count, stop_at_first_bad_line)
         }
-        (separator, None) => {
-            layout.tokenize_multi_byte(data, separator, field_count, stop_at_first_bad_line)
-        }
+        (separator, None) => layout.tokenize_lines(
+            data,
+            separator,
+            field_count,
+            stop_at_first_bad_line,
+            &|_| true,
+        ),
     }
     let chunk = Tokenized {
         data,
