@@ -174,6 +174,10 @@ def test_mime_category_of_every_row(corpus: Path, rel_path: str) -> None:
     assert frame.schema["mime_category"] == pl.Enum(["exploit", "executable"])
     expected = [_independent_category(t) for t in frame["resp_mime_types"].to_list()]
     assert frame["mime_category"].cast(pl.String).to_list() == expected
+    # The expression classifies a frame from elsewhere (here: through pandas) the same way.
+    from_pandas = pl.from_pandas(frame.select("resp_mime_types").to_pandas())
+    again = from_pandas.select(zf.mime_category(pl.col("resp_mime_types")))
+    assert_frame_equal(again, frame.select("mime_category"))
     # Filtering on the category in the parser gives the same rows as afterwards.
     wanted = pl.col("mime_category").is_in(["exploit", "executable"])
     assert_frame_equal(

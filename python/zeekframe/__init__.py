@@ -8,7 +8,7 @@ Example:
 from zeekframe._core import __version__
 from zeekframe.exceptions import ZeekError, ZeekParseError, ZeekSkippedLinesWarning
 from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek
-from zeekframe.mime import REPORT_MIME_CATEGORIES
+from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
 
 __all__ = [
     "REPORT_MIME_CATEGORIES",
@@ -17,6 +17,7 @@ __all__ = [
     "ZeekSchema",
     "ZeekSkippedLinesWarning",
     "__version__",
+    "mime_category",
     "read_zeek",
     "read_zeek_schema",
     "scan_zeek",

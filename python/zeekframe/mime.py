@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["REPORT_MIME_CATEGORIES", "MimeCategories", "normalize_mime_categories"]
+import polars as pl
+
+__all__ = [
+    "REPORT_MIME_CATEGORIES",
+    "MimeCategories",
+    "mime_category",
+    "normalize_mime_categories",
+]
 
 MimeCategories = Mapping[str, Sequence[str]]
 """Category name -> the MIME types in it, in priority order."""
@@ -55,3 +62,32 @@ def normalize_mime_categories(categories: MimeCategories) -> list[tuple[str, lis
             )
         pairs.append((name, [str(t) for t in types]))
     return pairs
+
+
+def mime_category(
+    types: pl.Expr | str, categories: MimeCategories = REPORT_MIME_CATEGORIES
+) -> pl.Expr:
+    """Classify MIME types as the parser's ``mime_categories=`` does, on any frame.
+
+    ``types`` is a list column such as ``resp_mime_types`` (a plain string column works
+    too). A row's category is the first category, in the mapping's order, that any of its
+    types belongs to, else null; the result is a Polars ``Enum`` of the category names, so a
+    frame read from Parquet or pandas classifies exactly like one read with
+    ``read_zeek(..., mime_categories=...)``.
+
+    Example:
+        >>> import polars as pl
+        >>> import zeekframe as zf
+        >>> df = pl.DataFrame({"resp_mime_types": [["text/html"], ["application/pdf"], None]})
+        >>> df.select(zf.mime_category("resp_mime_types"))["mime_category"].to_list()
+        [None, 'exploit', None]
+    """
+    pairs = normalize_mime_categories(categories)
+    column = pl.col(types) if isinstance(types, str) else types
+    # concat_list leaves a list as it is and wraps a single string, so both shapes work.
+    as_list = pl.concat_list(column)
+    result = pl.lit(None, dtype=pl.String)
+    for name, members in reversed(pairs):
+        hit = as_list.list.eval(pl.element().is_in(members)).list.any()
+        result = pl.when(hit).then(pl.lit(name)).otherwise(result)
+    return result.cast(pl.Enum([name for name, _ in pairs])).alias("mime_category")
