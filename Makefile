@@ -37,8 +37,10 @@ test-python: build
 
 test: build lint test-rust test-python
 
+# Read speed and memory against by-hand Polars/pandas, then what pushdown into the parser saves.
 bench: build
 	$(PY) benches/bench_read.py
+	$(PY) benches/bench_pushdown.py
 
 fmt: $(STAMP)
 	cargo fmt

@@ -20,10 +20,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -31,18 +29,26 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-HERE = Path(__file__).resolve().parent
-DATA_DIR = HERE / ".data"
+from harness import (
+    DATA_DIR,
+    frame_bytes,
+    generate_once,
+    load_average,
+    machine_facts,
+    maxrss_bytes,
+    run_child,
+    timed,
+    warm_page_cache,
+)
+
 DEFAULT_ROWS = 2_000_000
 SEED = 2012
 #: pandas is the slow baseline; a few runs pin its median well enough and keep the default
 #: run short.
 PANDAS_REPS = 3
-CHILD_TIMEOUT_S = 900
 
 
 @dataclass(frozen=True)
@@ -73,42 +79,6 @@ BY_KEY = {c.key: c for c in CANDIDATES}
 # Child side: one measurement per process.
 
 
-def _rss_bytes() -> int:
-    """Return this process's current resident set size."""
-    with Path("/proc/self/statm").open() as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize()
-
-
-def _maxrss_bytes(who: int = resource.RUSAGE_SELF) -> int:
-    """Return ``ru_maxrss`` in bytes (Linux reports KiB)."""
-    return resource.getrusage(who).ru_maxrss * 1024
-
-
-def _cpu_seconds(who: int) -> float:
-    """Return user + system CPU time of ``who``, all threads included."""
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _frame_bytes(frame: object) -> int | None:
-    """Bytes a result occupies: the sum of its Arrow buffers for Polars frames.
-
-    Polars' own ``estimated_size`` counts a string column's text but not its 16-byte views,
-    so it understates a frame of short strings by half; the Arrow buffers are what the process
-    actually holds. pandas: ``memory_usage(deep=True)``.
-    """
-    if frame is None:
-        return None
-    import polars as pl
-
-    if isinstance(frame, pl.DataFrame):
-        return int(frame.to_arrow().get_total_buffer_size())
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    return int(frame.memory_usage(deep=True).sum())
-
-
 def _prepare(key: str) -> Callable[[Path], tuple[int | None, object]]:
     """Import what ``key`` needs and return its read, which gives ``(rows, frame)``.
 
@@ -116,7 +86,7 @@ def _prepare(key: str) -> Callable[[Path], tuple[int | None, object]]:
     what is being compared.
     """
     if key in ("zeekframe", "zeekframe-gz"):
-        # Absent until the core builds: run_child turns the ImportError into a "skipped" note.
+        # Absent until the core builds: measure_one turns the ImportError into a "skipped" note.
         import zeekframe
 
         read_zeek = zeekframe.read_zeek
@@ -171,48 +141,28 @@ def _prepare(key: str) -> Callable[[Path], tuple[int | None, object]]:
     raise ValueError(f"unknown candidate {key!r}")
 
 
-def run_child(key: str, path: Path) -> dict[str, Any]:
+def measure_one(key: str, path: Path) -> dict[str, Any]:
     """Measure one read of ``path`` by candidate ``key`` in this (fresh) process."""
     try:
         read = _prepare(key)
     except (ImportError, AttributeError) as exc:
         # zeekframe not built yet, or built without read_zeek: the others still run.
         return {"unavailable": f"{type(exc).__name__}: {exc}"}
-    rss_before = _rss_bytes()
-    maxrss_before = _maxrss_bytes()
     cpu_who = resource.RUSAGE_CHILDREN if key == "gzip-gz" else resource.RUSAGE_SELF
-    cpu_before = _cpu_seconds(cpu_who)
-    started = time.perf_counter()
     try:
-        rows, frame = read(path)
+        (rows, frame), run = timed(lambda: read(path), cpu_who)
     except Exception as exc:
         if not BY_KEY[key].zeekframe:
             raise
         # The reader is being written while this runs: report its failure, time the others.
         return {"unavailable": f"read failed: {type(exc).__name__}: {exc}"}
-    seconds = time.perf_counter() - started
-    cpu = _cpu_seconds(cpu_who) - cpu_before
-    maxrss_after = _maxrss_bytes()
     if key == "gzip-gz":
         # The work happens in gzip(1): its own peak is the figure that matters.
-        peak = _maxrss_bytes(resource.RUSAGE_CHILDREN)
-        peak_is_bound = False
-    else:
-        peak = maxrss_after - rss_before
-        # ru_maxrss is a high-water mark since exec (and it inherits the spawning parent's
-        # size): if the read never rose above the pre-read mark, only a bound is known.
-        peak_is_bound = maxrss_after <= maxrss_before
+        run["peak_bytes"] = maxrss_bytes(resource.RUSAGE_CHILDREN)
+        run["peak_is_bound"] = False
     # Measured after the clock and the peak: converting to Arrow is not part of the read.
-    frame_bytes = _frame_bytes(frame)
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "rows": rows,
-        "frame_bytes": frame_bytes,
-        "peak_bytes": peak,
-        "peak_is_bound": peak_is_bound,
-        "rss_before": rss_before,
-    }
+    run.update(rows=rows, frame_bytes=frame_bytes(frame))
+    return run
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,73 +184,7 @@ class Result:
 
 def ensure_data(rows: int, seed: int, want_gz: bool) -> tuple[Path, Path]:
     """Return the plain and .gz benchmark files, generating them if they are missing."""
-    plain = DATA_DIR / f"conn_{rows}_{seed}.log"
-    gz = plain.with_name(plain.name + ".gz")
-    if not plain.exists() or (want_gz and not gz.exists()):
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        # Write under a temporary name so an interrupted run never leaves a short file behind.
-        part = plain.with_name(plain.name + ".part")
-        cmd = [sys.executable, str(HERE / "gen_conn.py"), str(part), "--rows", str(rows)]
-        cmd += ["--seed", str(seed), *(["--gzip"] if want_gz else [])]
-        print(f"generating {plain.name} ...", file=sys.stderr)
-        subprocess.run(cmd, check=True)
-        if want_gz:
-            part.with_name(part.name + ".gz").replace(gz)
-        part.replace(plain)
-    return plain, gz
-
-
-def warm_page_cache(*paths: Path) -> None:
-    """Read the inputs once so the first timed repetition does not also time the disk."""
-    for path in paths:
-        if path.exists():
-            with path.open("rb") as fh:
-                while fh.read(8 << 20):
-                    pass
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _zeekframe_build() -> str:
-    """Say when the zeekframe extension was built: it may be rebuilt between two runs."""
-    spec = importlib.util.find_spec("zeekframe")
-    if spec is None or spec.origin is None:
-        return ""
-    builds = sorted(Path(spec.origin).parent.glob("_core*.so"))
-    if not builds:
-        return ""
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(builds[-1].stat().st_mtime))
-    return f" (extension built {stamp})"
-
-
-def machine_facts(plain: Path, gz: Path) -> list[str]:
-    """Describe the machine, the software and the input, for the report's header."""
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-    usable = len(os.sched_getaffinity(0))
-    return [
-        f"machine: {cpu}, nproc {usable} (of {os.cpu_count()}), {mem_gb:.1f} GB RAM, "
-        f"{platform.system()} {platform.release()}, load average at the start "
-        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
-        f"python {platform.python_version()}, zeekframe {_version('zeekframe')}"
-        + _zeekframe_build()
-        + ", "
-        + ", ".join(f"{d} {_version(d)}" for d in ("polars", "pandas", "pyarrow", "numpy")),
-        f"input: {plain.name} {plain.stat().st_size / 1e6:.1f} MB"
-        + (f", {gz.name} {gz.stat().st_size / 1e6:.1f} MB" if gz.exists() else ""),
-    ]
+    return generate_once("gen_conn.py", DATA_DIR / f"conn_{rows}_{seed}.log", rows, seed, want_gz)
 
 
 def measure(
@@ -316,16 +200,8 @@ def measure(
             if cand.max_reps is not None and rep >= cand.max_reps:
                 continue
             path = gz if cand.source == "gz" else plain
-            proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child", cand.key, str(path)],
-                capture_output=True,
-                text=True,
-                timeout=CHILD_TIMEOUT_S,
-                check=False,
-            )
-            if proc.returncode != 0:
-                raise RuntimeError(f"{cand.label} failed:\n{proc.stderr}")
-            run = json.loads(proc.stdout.strip().splitlines()[-1])
+            script = Path(__file__).resolve()
+            run = run_child(script, ["--child", cand.key, str(path)], cand.label)
             if "unavailable" in run:
                 result.unavailable = run["unavailable"]
                 print(f"note: {cand.label} skipped: {run['unavailable']}", file=sys.stderr)
@@ -487,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
-        print(json.dumps(run_child(args.child[0], Path(args.child[1]))))
+        print(json.dumps(measure_one(args.child[0], Path(args.child[1]))))
         return 0
 
     candidates: list[Candidate] = args.only
@@ -497,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         return check(plain, gz)
 
     started = time.perf_counter()
-    facts = machine_facts(plain, gz)
+    facts = machine_facts([plain, gz])
     print("\n".join(facts), file=sys.stderr)
     warm_page_cache(plain, gz if want_gz else plain)
     results = measure(candidates, plain, gz, args.reps, args.rows)
@@ -513,8 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     # Other work on a shared machine skews timings: record how busy it was.
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    report += f"- load average at the end (1, 5, 15 min): {load}\n"
+    report += f"- load average at the end (1, 5, 15 min): {load_average()}\n"
     print(report)
     print(f"total wall time {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.markdown is not None:

@@ -6,7 +6,7 @@ use crate::format::header::HeaderState;
 use crate::format::schemas::schema_for;
 use crate::format::types::ZeekType;
 use crate::pushdown::{ChunkPushdown, FileSampler, MimeCategories, Pushdown, MIME_CATEGORY};
-use crate::source::{read_chunks, DataChunk, StreamSummary};
+use crate::source::{read_chunks, BufferPool, DataChunk, StreamSummary};
 use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
 use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -200,6 +200,7 @@ fn parse(
     chunk: DataChunk<Arc<Block>>,
     sampler: Option<FileSampler>,
     options: &ReadOptions,
+    buffers: &BufferPool,
 ) -> ParsedChunk {
     let pushdown = ChunkPushdown {
         sampler,
@@ -214,6 +215,7 @@ fn parse(
         !options.skip_bad_lines,
         &pushdown,
     );
+    buffers.give(chunk.data);
     ParsedChunk {
         seq: chunk.seq,
         block: chunk.block,
@@ -233,16 +235,23 @@ fn should_stop(chunk: &ParsedChunk, rows: &AtomicUsize, options: &ReadOptions) -
 /// Read one file on the calling thread.
 fn read_file_serial(path: &str, options: &ReadOptions) -> Result<FileResult> {
     let sampler = options.pushdown.sample.map(|s| s.for_file(path));
+    let buffers = BufferPool::default();
     let mut chunks = Vec::new();
     let rows = AtomicUsize::new(0);
     let mut factory =
         |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
-    let summary = read_chunks(path, options.chunk_size, &mut factory, &mut |chunk| {
-        let parsed = parse(chunk, sampler, options);
-        let stop = should_stop(&parsed, &rows, options);
-        chunks.push(parsed);
-        !stop
-    })?;
+    let summary = read_chunks(
+        path,
+        options.chunk_size,
+        &buffers,
+        &mut factory,
+        &mut |chunk| {
+            let parsed = parse(chunk, sampler, options, &buffers);
+            let stop = should_stop(&parsed, &rows, options);
+            chunks.push(parsed);
+            !stop
+        },
+    )?;
     Ok(FileResult {
         path: path.to_owned(),
         summary,
@@ -257,6 +266,7 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
         .build()
         .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
     let sampler = options.pushdown.sample.map(|s| s.for_file(path));
+    let buffers = BufferPool::default();
     let (sender, receiver) = sync_channel::<DataChunk<Arc<Block>>>(threads * 2);
     let receiver = Mutex::new(receiver);
     let parsed = Mutex::new(Vec::new());
@@ -274,7 +284,9 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
                 // Chunks already handed out are always parsed: an earlier chunk may still hold
                 // the first error, and the rows before `n_rows` must all be there. A parser
                 // that panics stops the read but keeps draining, so the reader never blocks.
-                match catch_unwind(AssertUnwindSafe(|| parse(chunk, sampler, options))) {
+                match catch_unwind(AssertUnwindSafe(|| {
+                    parse(chunk, sampler, options, &buffers)
+                })) {
                     Ok(chunk) => {
                         if should_stop(&chunk, &rows, options) {
                             stop.store(true, Ordering::Relaxed);
@@ -298,9 +310,13 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
         let sender = sender;
         let mut factory =
             |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
-        read_chunks(path, options.chunk_size, &mut factory, &mut |chunk| {
-            !stop.load(Ordering::Relaxed) && sender.send(chunk).is_ok()
-        })
+        read_chunks(
+            path,
+            options.chunk_size,
+            &buffers,
+            &mut factory,
+            &mut |chunk| !stop.load(Ordering::Relaxed) && sender.send(chunk).is_ok(),
+        )
         // `sender` drops here, so the parsers see the end of the stream and the scope ends.
     })?;
     if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
@@ -530,7 +546,8 @@ fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<RecordBatch> {
 pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block>>> {
     let mut factory =
         |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
-    let summary = read_chunks(path, 64 << 10, &mut factory, &mut |_| false)?;
+    let buffers = BufferPool::default();
+    let summary = read_chunks(path, 64 << 10, &buffers, &mut factory, &mut |_| false)?;
     if let Some(error) = summary.error {
         return Err(error.error.with_line(error.reader_lines).with_path(path));
     }

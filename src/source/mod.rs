@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::sync::{Mutex, PoisonError};
 
 /// How a file's bytes are stored, detected from its first bytes (never from its name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,33 @@ pub fn open(path: &str) -> Result<(Box<dyn Read + Send>, Compression)> {
         ),
     };
     Ok((stream, compression))
+}
+
+/// Chunk buffers handed back by the parsers once a chunk is parsed, so the reader refills
+/// memory that is already mapped and warm instead of asking the kernel for fresh pages.
+#[derive(Debug, Default)]
+pub struct BufferPool(Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    /// An empty buffer with at least `capacity` bytes of room.
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        let recycled = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        match recycled {
+            Some(mut buffer) => {
+                buffer.clear();
+                buffer.reserve_exact(capacity);
+                buffer
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn give(&self, buffer: Vec<u8>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(buffer);
+    }
 }
 
 /// A run of whole data lines under one header block.
@@ -237,6 +265,7 @@ fn first_non_blank_line(data: &[u8]) -> Option<&[u8]> {
 pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     path: &str,
     chunk_size: usize,
+    buffers: &BufferPool,
     factory: &mut F,
     emit: &mut dyn FnMut(DataChunk<B>) -> bool,
 ) -> Result<StreamSummary<B>> {
@@ -253,7 +282,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     let mut carry: Vec<u8> = Vec::new();
     let mut stream_error = None;
     loop {
-        let mut buffer = Vec::with_capacity(chunk_size.max(carry.len() * 2) + 1024);
+        let mut buffer = buffers.take(chunk_size.max(carry.len() * 2) + 1024);
         buffer.append(&mut carry);
         let wanted = buffer.capacity() - buffer.len();
         let at_end = match (&mut stream).take(wanted as u64).read_to_end(&mut buffer) {
