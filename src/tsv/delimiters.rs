@@ -29,6 +29,42 @@ pub fn find_delimiters(
     }
 }
 
+/// Append to `newlines` the position of every line end in `data`.
+pub fn find_newlines(data: &[u8], newlines: &mut Vec<u32>) {
+    let mut base = 0;
+    while base + BLOCK <= data.len() {
+        let (_, newline) = masks64(&data[base..base + BLOCK], b'\n');
+        push_bits(newlines, newline, base);
+        base += BLOCK;
+    }
+    for (offset, &byte) in data[base..].iter().enumerate() {
+        if byte == b'\n' {
+            newlines.push((base + offset) as u32);
+        }
+    }
+}
+
+/// Bit `i` is set when `data[at + i] == byte`, for the (up to) 64 bytes from `at`.
+#[inline(always)]
+pub fn byte_mask(data: &[u8], at: usize, byte: u8) -> u64 {
+    if at + BLOCK <= data.len() {
+        let (either, newline) = masks64(&data[at..at + BLOCK], byte);
+        // With `byte` as the separator, `either` also holds line ends; clear them unless
+        // `byte` is the line end itself.
+        if byte == b'\n' {
+            newline
+        } else {
+            either & !newline
+        }
+    } else {
+        let mut mask = 0u64;
+        for (i, &b) in data[at.min(data.len())..].iter().enumerate() {
+            mask |= u64::from(b == byte) << i;
+        }
+        mask
+    }
+}
+
 /// Append the positions of the set bits of `mask`, the block starting at `base`.
 #[inline(always)]
 fn push_bits(out: &mut Vec<u32>, mut mask: u64, base: usize) {
@@ -120,6 +156,24 @@ mod tests {
             data[at] = if at % 2 == 0 { b'\n' } else { b'|' };
         }
         assert_eq!(fast(&data, b'|'), naive(&data, b'|'));
+    }
+
+    #[test]
+    fn newlines_and_byte_masks() {
+        let pattern = b"ab\tc\n\t\tdefgh\nxyz\t";
+        for len in 0..200 {
+            let data: Vec<u8> = pattern.iter().cycle().take(len).copied().collect();
+            let mut newlines = Vec::new();
+            find_newlines(&data, &mut newlines);
+            assert_eq!(newlines, naive(&data, b'\n').1);
+            for at in [0, 1, len / 2, len.saturating_sub(3)] {
+                let mask = byte_mask(&data, at, b'\t');
+                let expected = (0..64)
+                    .filter(|i| data.get(at + i) == Some(&b'\t'))
+                    .fold(0u64, |m, i| m | 1 << i);
+                assert_eq!(mask, expected, "len {len} at {at}");
+            }
+        }
     }
 
     #[test]

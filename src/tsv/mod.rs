@@ -13,7 +13,7 @@ use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
 use arrow_array::ArrayRef;
 use builders::{Builder, FieldContext};
-use delimiters::find_delimiters;
+use delimiters::{byte_mask, find_delimiters, find_newlines};
 
 /// One header block's layout, as the parser needs it.
 #[derive(Debug, Clone)]
@@ -95,6 +95,9 @@ struct Layout {
     bad: Vec<Error>,
     /// Lines seen, blank and bad ones included.
     line_count: u64,
+    /// Field ends stored per well-formed line: all fields, or the first ones a projection
+    /// needs.
+    stride: usize,
 }
 
 thread_local! {
@@ -111,6 +114,86 @@ impl Layout {
         self.lines.clear();
         self.bad.clear();
         self.line_count = 0;
+    }
+
+    /// Single-byte separator when only some lines (sampling) or only the first `needed`
+    /// fields (projection, filters) are wanted: line ends are found in one SIMD pass, then
+    /// each wanted line's separators 64 bytes at a time. Only the first `needed` positions are
+    /// stored; the rest are only counted, to check the line's field count.
+    fn tokenize_prefix(
+        &mut self,
+        data: &[u8],
+        separator: u8,
+        field_count: usize,
+        needed: usize,
+        stop: bool,
+        keep: &dyn Fn(usize) -> bool,
+    ) {
+        self.stride = needed;
+        find_newlines(data, &mut self.newlines);
+        let newlines = std::mem::take(&mut self.newlines);
+        let mut line_start = 0usize;
+        let ends = newlines.iter().map(|&n| (n as usize, false));
+        let last = (line_start < data.len()).then_some((data.len(), true));
+        for (newline, unterminated) in ends.chain(last) {
+            if unterminated && newline <= line_start {
+                break;
+            }
+            let mut end = newline;
+            if end > line_start && data[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end == line_start || !keep(line_start) {
+                self.line_count += 1;
+            } else if !self.prefix_line(data, line_start, end, separator, field_count, unterminated)
+                && stop
+            {
+                break;
+            }
+            line_start = newline + 1;
+        }
+        self.newlines = newlines;
+    }
+
+    /// Store the first `stride` field ends of one line; false if its field count is wrong.
+    #[inline(always)]
+    fn prefix_line(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        separator: u8,
+        field_count: usize,
+        unterminated: bool,
+    ) -> bool {
+        let needed = self.stride;
+        let first = self.ends.len();
+        let mut separators = 0usize;
+        let mut at = start;
+        while at < end {
+            let mut mask = byte_mask(data, at, separator);
+            if end - at < 64 {
+                mask &= (1u64 << (end - at)) - 1;
+            }
+            while mask != 0 && separators < needed {
+                self.ends.push((at + mask.trailing_zeros() as usize) as u32);
+                mask &= mask - 1;
+                separators += 1;
+            }
+            separators += mask.count_ones() as usize;
+            at += 64;
+        }
+        let fields = separators + 1;
+        if fields != field_count {
+            self.ends.truncate(first);
+            self.bad_line(fields, field_count, unterminated);
+            return false;
+        }
+        if needed == field_count {
+            self.ends.push(end as u32);
+        }
+        self.good_line(start, first);
+        true
     }
 
     fn good_line(&mut self, start: usize, first: usize) {
@@ -139,6 +222,7 @@ impl Layout {
     /// one pass over 64-byte blocks; then each line is checked in constant time: it is
     /// well-formed exactly when its `field_count`-th delimiter is its own line end.
     fn tokenize_single_byte(&mut self, data: &[u8], separator: u8, field_count: usize, stop: bool) {
+        self.stride = field_count;
         find_delimiters(data, separator, &mut self.ends, &mut self.newlines);
         let newlines = std::mem::take(&mut self.newlines);
         let mut next = 0usize;
@@ -197,6 +281,7 @@ impl Layout {
         stop: bool,
         keep: &dyn Fn(usize) -> bool,
     ) {
+        self.stride = field_count;
         let finder = memchr::memmem::Finder::new(separator);
         let mut line_start = 0;
         while line_start < data.len() {
@@ -271,23 +356,23 @@ impl<'a> Tokenized<'a> {
     /// The spans of one field on every well-formed line: the hot gather of the second pass.
     fn all_spans(&self, field: usize, spans: &mut Vec<(u32, u32)>) {
         let layout = self.layout;
-        let field_count = self.block.names.len();
+        let stride = layout.stride;
         let separator_len = self.block.markers.separator.len() as u32;
-        // Without blank or bad lines, line i owns ends[i * field_count..][..field_count]: a
-        // plain strided walk the compiler can check once instead of per line.
-        let dense = layout.ends.len() == layout.first.len() * field_count;
+        // Without blank or bad lines, line i owns ends[i * stride..][..stride]: a plain
+        // strided walk the compiler can check once instead of per line.
+        let dense = layout.ends.len() == layout.first.len() * stride;
         match (dense, field) {
             (true, 0) => spans.extend(
                 layout
                     .ends
-                    .chunks_exact(field_count)
+                    .chunks_exact(stride)
                     .zip(&layout.starts)
                     .map(|(ends, &start)| (start, ends[0])),
             ),
             (true, _) => spans.extend(
                 layout
                     .ends
-                    .chunks_exact(field_count)
+                    .chunks_exact(stride)
                     .map(|ends| (ends[field - 1] + separator_len, ends[field])),
             ),
             (false, _) => spans.extend((0..layout.first.len()).map(|row| self.span(row, field))),
@@ -386,24 +471,34 @@ fn parse_with_layout(
         let error = Error::parse("a run of lines over 4 GiB without a line end");
         return ChunkOutput::failed(error.with_line(1));
     }
-    match (block.markers.separator.as_slice(), pushdown.sampler) {
-        (separator, Some(sampler)) => layout.tokenize_lines(
+    // The fields any column, filter or classification reads: a line is split up to the last
+    // of them only.
+    let field_of = |name: &str| block.names.iter().position(|n| n == name);
+    let filter_fields = pushdown.filter.map(|f| f.columns()).unwrap_or_default();
+    let needed = block
+        .selected()
+        .chain(filter_fields.iter().filter_map(|name| field_of(name)))
+        .chain(pushdown.mime.and_then(|_| field_of(MIME_SOURCE)))
+        .max()
+        .map_or(1, |last| last + 1);
+    let keep = |start: usize| {
+        pushdown
+            .sampler
+            .is_none_or(|s| s.keep(pushdown.offset + start as u64))
+    };
+    match block.markers.separator.as_slice() {
+        [single] if pushdown.sampler.is_some() || needed < field_count => layout.tokenize_prefix(
             data,
-            separator,
+            *single,
             field_count,
+            needed,
             stop_at_first_bad_line,
-            &|start| sampler.keep(pushdown.offset + start as u64),
+            &keep,
         ),
-        ([single], None) => {
-            layout.tokenize_single_byte(data, *single, field_count, stop_at_first_bad_line)
+        [single] => layout.tokenize_single_byte(data, *single, field_count, stop_at_first_bad_line),
+        separator => {
+            layout.tokenize_lines(data, separator, field_count, stop_at_first_bad_line, &keep)
         }
-        (separator, None) => layout.tokenize_lines(
-            data,
-            separator,
-            field_count,
-            stop_at_first_bad_line,
-            &|_| true,
-        ),
     }
     let chunk = Tokenized {
         data,
@@ -414,7 +509,6 @@ fn parse_with_layout(
     let mut cx = FieldContext::new(&block.markers, data);
     let mut errors = Vec::new();
     let mut spans = Vec::new();
-    let field_of = |name: &str| block.names.iter().position(|n| n == name);
 
     // Rows that pass the filter (None: all well-formed lines).
     let mut candidates: Option<Vec<usize>> = None;
@@ -598,6 +692,41 @@ mod tests {
                 .values()
                 .to_vec(),
             vec![80, 443]
+        );
+    }
+
+    #[test]
+    fn the_prefix_path_agrees_with_the_full_path() {
+        // Lines that are long (several 64-byte blocks), short, blank, CRLF, bad (too many and
+        // too few fields) and a last line without a line end.
+        let long = "x".repeat(150);
+        let text = format!(
+            "1.0\tCa\t80\t5\r\n\n2.0\t{long}\t443\t6\n3.0\tCc\t22\n4.0\tCd\t1\t2\t3\n\
+             5.0\tCe\t9\t{long}9\n6.0\t{long}\t7\t7"
+        );
+        let data = text.as_bytes();
+        let full = parse_chunk(
+            data,
+            &block(CONN, "\t", None),
+            false,
+            &ChunkPushdown::default(),
+        );
+        let prefix = parse_chunk(
+            data,
+            &block(CONN, "\t", Some(&["ts", "uid"])),
+            false,
+            &ChunkPushdown::default(),
+        );
+        // Line 6's bad count is found only by the full read, which parses that field.
+        assert_eq!((full.rows, full.lines), (3, 7));
+        assert_eq!((prefix.rows, prefix.lines), (4, 7));
+        let lines = |out: &ChunkOutput| out.bad_lines.iter().map(|e| e.line).collect::<Vec<_>>();
+        assert_eq!(lines(&full), [Some(4), Some(5), Some(6)]);
+        assert_eq!(lines(&prefix), [Some(4), Some(5)]);
+        let uid = prefix.columns[1].as_string_view();
+        assert_eq!(
+            (uid.value(0), uid.value(1), uid.value(3)),
+            ("Ca", long.as_str(), long.as_str())
         );
     }
 
