@@ -149,8 +149,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         buffer: Vec<u8>,
         emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     ) -> std::result::Result<bool, ReaderError> {
-        let has_header_line =
-            buffer.first() == Some(&b'#') || memchr::memmem::find(&buffer, b"\n#").is_some();
+        let has_header_line = next_header_line(&buffer, 0).is_some();
         let buffer_offset = self.offset;
         self.offset += buffer.len() as u64;
         if !has_header_line {
@@ -170,8 +169,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
                 pos = end + 1;
                 continue;
             }
-            let end =
-                memchr::memmem::find(&buffer[pos..], b"\n#").map_or(buffer.len(), |i| pos + i + 1);
+            let end = next_header_line(&buffer, pos).unwrap_or(buffer.len());
             if !self.data(buffer[pos..end].to_vec(), buffer_offset + pos as u64, emit)? {
                 return Ok(false);
             }
@@ -242,6 +240,15 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         }
         Ok(())
     }
+}
+
+/// The start of the first line at or after `from` (itself a line start) that begins with
+/// `#`. A `#` is rare in Zeek data (and never starts a data line, where Zeek escapes it), so
+/// a plain byte search, checked against the byte before, is the fastest way to find one.
+fn next_header_line(buffer: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr_iter(b'#', &buffer[from..])
+        .map(|i| from + i)
+        .find(|&at| at == from || buffer[at - 1] == b'\n')
 }
 
 fn first_line_start(data: &[u8]) -> usize {
