@@ -35,11 +35,23 @@ pub struct FieldContext<'a> {
 }
 
 impl<'a> FieldContext<'a> {
+    /// Context for the fields of `chunk`, checked once as a whole for UTF-8 and escapes.
     pub fn new(markers: &'a Markers, chunk: &[u8]) -> Self {
         FieldContext {
             markers,
             chunk_is_utf8: std::str::from_utf8(chunk).is_ok(),
             chunk_has_escapes: memchr::memchr(b'\\', chunk).is_some(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Context that checks each string field on its own: cheaper than a pass over the whole
+    /// chunk when only a few of its lines are parsed (sampling).
+    pub fn per_field(markers: &'a Markers) -> Self {
+        FieldContext {
+            markers,
+            chunk_is_utf8: false,
+            chunk_has_escapes: true,
             scratch: Vec::new(),
         }
     }

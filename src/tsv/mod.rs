@@ -506,7 +506,11 @@ fn parse_with_layout(
         block,
     };
     let all_rows = chunk.layout.starts.len();
-    let mut cx = FieldContext::new(&block.markers, data);
+    let mut cx = if pushdown.sampler.is_some() {
+        FieldContext::per_field(&block.markers)
+    } else {
+        FieldContext::new(&block.markers, data)
+    };
     let mut errors = Vec::new();
     let mut spans = Vec::new();
 
