@@ -1,0 +1,24 @@
+"""The report zeekframe reproduces: analyses of conn and http logs.
+
+Example:
+    >>> import zeekframe as zf
+    >>> from zeekframe import report
+    >>> conn = zf.read_zeek("conn.log.gz", sample=0.1, seed=42)  # doctest: +SKIP
+    >>> report.conn_port_counts(conn).head()  # doctest: +SKIP
+"""
+
+from zeekframe.report.analyses import (
+    STANDARD_HTTP_PORTS,
+    conn_port_counts,
+    counts_by_period,
+    http_nonstandard_ports,
+    mime_type_hits,
+)
+
+__all__ = [
+    "STANDARD_HTTP_PORTS",
+    "conn_port_counts",
+    "counts_by_period",
+    "http_nonstandard_ports",
+    "mime_type_hits",
+]

@@ -1,0 +1,152 @@
+"""The report's analyses, as functions of a conn or http frame.
+
+Each takes a Polars DataFrame or LazyFrame (Zeek's dotted column names or underscored ones)
+or a pandas DataFrame, and returns a Polars DataFrame with the report's column names
+(``id_orig_h``, ``id_resp_p``, ...). Ties are broken by the key columns, so results are
+deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Union
+
+import polars as pl
+
+from zeekframe.mime import REPORT_MIME_CATEGORIES, MimeCategories, mime_category
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "STANDARD_HTTP_PORTS",
+    "conn_port_counts",
+    "counts_by_period",
+    "http_nonstandard_ports",
+    "mime_type_hits",
+]
+
+Frame = Union[pl.DataFrame, pl.LazyFrame, "pd.DataFrame"]
+"""What the analyses accept."""
+
+STANDARD_HTTP_PORTS: tuple[int, ...] = (80, 8080)
+"""Ports the report treats as ordinary HTTP."""
+
+
+def _lazy(frame: Frame) -> pl.LazyFrame:
+    """A LazyFrame with underscored column names, whatever came in."""
+    if isinstance(frame, pl.LazyFrame):
+        lazy = frame
+    elif isinstance(frame, pl.DataFrame):
+        lazy = frame.lazy()
+    else:
+        lazy = pl.from_pandas(frame).lazy()
+    names = lazy.collect_schema().names()
+    return lazy.rename({n: n.replace(".", "_") for n in names if "." in n})
+
+
+def conn_port_counts(conn: Frame, *, exclude_ports: Sequence[int] = (80,)) -> pl.DataFrame:
+    """Connections per origin host and destination port, most frequent first.
+
+    The report's first table: port 80 is left out by default.
+
+    Example:
+        >>> import polars as pl
+        >>> conn = pl.DataFrame({"id.orig_h": ["a", "a", "b", "a"],
+        ...                      "id.resp_p": [443, 443, 80, 22]})
+        >>> conn_port_counts(conn).rows()
+        [('a', 443, 2), ('a', 22, 1)]
+    """
+    return (
+        _lazy(conn)
+        .filter(~pl.col("id_resp_p").is_in(list(exclude_ports)))
+        .group_by("id_orig_h", "id_resp_p")
+        .agg(pl.len().cast(pl.UInt64).alias("count"))
+        .sort(["count", "id_orig_h", "id_resp_p"], descending=[True, False, False])
+        .collect()
+    )
+
+
+_HTTP_COLUMNS = ("ts", "id_orig_h", "id_resp_p", "resp_mime_types")
+
+
+def http_nonstandard_ports(
+    http: Frame, *, standard_ports: Sequence[int] = STANDARD_HTTP_PORTS
+) -> pl.DataFrame:
+    """Every HTTP request to a port other than 80 and 8080, in time order.
+
+    Columns ``ts``, ``id_orig_h``, ``id_resp_p``, ``resp_mime_types`` (the report indexes
+    its pandas table by ``ts``).
+
+    Example:
+        >>> import polars as pl
+        >>> from datetime import datetime
+        >>> http = pl.DataFrame({"ts": [datetime(2011, 7, 30), datetime(2011, 7, 29)],
+        ...                      "id.orig_h": ["a", "b"], "id.resp_p": [81, 80],
+        ...                      "resp_mime_types": [["text/html"], None]})
+        >>> http_nonstandard_ports(http)["id_resp_p"].to_list()
+        [81]
+    """
+    return (
+        _lazy(http)
+        .filter(~pl.col("id_resp_p").is_in(list(standard_ports)))
+        .select(_HTTP_COLUMNS)
+        .sort("ts", maintain_order=True)
+        .collect()
+    )
+
+
+def mime_type_hits(
+    http: Frame, categories: MimeCategories = REPORT_MIME_CATEGORIES
+) -> pl.DataFrame:
+    """Requests whose response MIME types fall in one of ``categories``, in time order.
+
+    The report's exploit and executable types by default. Columns ``ts``, ``id_orig_h``,
+    ``id_resp_p``, ``resp_mime_types`` and ``mime_category``; a frame read with
+    ``mime_categories=`` keeps the column it already has.
+
+    Example:
+        >>> import polars as pl
+        >>> from datetime import datetime
+        >>> http = pl.DataFrame({"ts": [datetime(2011, 7, 22)] * 2, "id.orig_h": ["a", "b"],
+        ...                      "id.resp_p": [80, 80],
+        ...                      "resp_mime_types": [["application/pdf"], ["text/html"]]})
+        >>> mime_type_hits(http)["mime_category"].to_list()
+        ['exploit']
+    """
+    lazy = _lazy(http)
+    if "mime_category" not in lazy.collect_schema().names():
+        lazy = lazy.with_columns(mime_category(pl.col("resp_mime_types"), categories))
+    return (
+        lazy.filter(pl.col("mime_category").is_not_null())
+        .select(*_HTTP_COLUMNS, "mime_category")
+        .sort("ts", maintain_order=True)
+        .collect()
+    )
+
+
+def counts_by_period(
+    frame: Frame, *, every: str = "1q", by: Sequence[str] = ("id_resp_p",)
+) -> pl.DataFrame:
+    """Rows per period of ``ts``, split by the ``by`` columns.
+
+    ``every`` is a Polars duration string (``"1q"``, ``"1mo"``, ``"1w"``). Columns
+    ``period`` (the period's start), the ``by`` columns and ``count``, in time order.
+
+    Example:
+        >>> import polars as pl
+        >>> from datetime import datetime
+        >>> df = pl.DataFrame({"ts": [datetime(2011, 7, 30), datetime(2011, 8, 13),
+        ...                           datetime(2012, 1, 2)], "id_resp_p": [81, 81, 81]})
+        >>> counts_by_period(df)["count"].to_list()
+        [2, 1]
+    """
+    keys = list(by)
+    return (
+        _lazy(frame)
+        .with_columns(pl.col("ts").dt.truncate(every).alias("period"))
+        .group_by("period", *keys)
+        .agg(pl.len().cast(pl.UInt64).alias("count"))
+        .sort("period", *keys)
+        .collect()
+    )
