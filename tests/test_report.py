@@ -103,3 +103,29 @@ def test_counts_by_period_match_plain_python() -> None:
     got = {(period, port): count for period, port, count in counts.iter_rows()}
     assert got == dict(expected)
     assert counts["period"].is_sorted()
+
+
+def test_figures_render(http_path: Path, tmp_path: Path) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    http = read_http(http_path, mime_categories=zf.REPORT_MIME_CATEGORIES)
+    odd = report.http_nonstandard_ports(http)
+    fig = report.plot_nonstandard_ports(odd)
+    (ax,) = fig.axes[:1]
+    ports = odd["id_resp_p"].n_unique()
+    # One bar series per port (at most 8 and "other"), one legend entry each.
+    assert len(ax.containers) == min(ports, report.plots.MAX_SERIES + 1)
+    assert ax.get_title()
+    assert ax.get_xlabel()
+    assert ax.get_ylabel()
+    out = tmp_path / "no80_8080.png"
+    fig.savefig(out)
+    assert out.stat().st_size > 10_000
+
+    hits = report.mime_type_hits(http)
+    fig = report.plot_mime_types_by_quarter(hits)
+    categories = hits["mime_category"].drop_nulls().n_unique()
+    assert len(fig.axes) == categories + 1
+    out = tmp_path / "exploit_types.png"
+    fig.savefig(out)
+    assert out.stat().st_size > 10_000
+    matplotlib.pyplot.close("all")

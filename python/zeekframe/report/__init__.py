@@ -14,6 +14,7 @@ from zeekframe.report.analyses import (
     http_nonstandard_ports,
     mime_type_hits,
 )
+from zeekframe.report.plots import plot_mime_types_by_quarter, plot_nonstandard_ports
 
 __all__ = [
     "STANDARD_HTTP_PORTS",
@@ -21,4 +22,6 @@ __all__ = [
     "counts_by_period",
     "http_nonstandard_ports",
     "mime_type_hits",
+    "plot_mime_types_by_quarter",
+    "plot_nonstandard_ports",
 ]
