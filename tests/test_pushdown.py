@@ -232,3 +232,16 @@ def test_every_log_through_the_pushdown_paths(wellformed_log: str, corpus: Path)
     assert_frame_equal(eager, expected)
     lazy = zf.scan_zeek(path, sample=0.5, seed=11).filter(predicate).select(columns).collect()
     assert_frame_equal(lazy, expected)
+
+
+@pytest.mark.parametrize("on_bad_line", ["raise", "skip"])
+def test_every_file_scans_or_raises_zeek_error(
+    corpus_file: str, corpus: Path, on_bad_line: str
+) -> None:
+    """The lazy path keeps the eager path's promise: a frame or a ZeekError, nothing else."""
+    import contextlib
+    import warnings
+
+    with warnings.catch_warnings(), contextlib.suppress(zf.ZeekError):
+        warnings.simplefilter("ignore", zf.ZeekSkippedLinesWarning)
+        zf.scan_zeek(corpus / corpus_file, on_bad_line=on_bad_line).collect()  # type: ignore[arg-type]
