@@ -4,6 +4,7 @@
 //! registration below are the only places that know about Python.
 
 pub mod arrow_export;
+pub mod demo;
 pub mod error;
 pub mod format;
 pub mod pushdown;

@@ -290,7 +290,28 @@ fn read_header(
     )))
 }
 
+/// Write the demo `conn.log` and `http.log` into `directory`.
+#[pyfunction]
+#[pyo3(signature = (directory, *, conn_rows, http_rows, seed))]
+fn write_demo(
+    py: Python<'_>,
+    directory: String,
+    conn_rows: u64,
+    http_rows: u64,
+    seed: u64,
+) -> PyResult<(String, String)> {
+    let base = std::path::Path::new(&directory);
+    let conn = base.join("conn.log").to_string_lossy().into_owned();
+    let http = base.join("http.log").to_string_lossy().into_owned();
+    run(py, || {
+        crate::demo::write_conn(&conn, conn_rows, seed)?;
+        crate::demo::write_http(&http, http_rows, seed)
+    })?;
+    Ok((conn, http))
+}
+
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(write_demo, module)?)?;
     module.add_class::<ArrowTable>()?;
     module.add_function(wrap_pyfunction!(read_tsv, module)?)?;
     module.add_function(wrap_pyfunction!(read_header, module)?)?;
