@@ -4,7 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.deps-installed
 
-.PHONY: all venv build lint test test-rust test-python bench fmt clean
+.PHONY: all venv build lint test test-rust test-python bench report fmt clean
+
+# The report on demo data shaped like the report's (SCALE=1: the full 22.7M-row conn.log).
+SCALE ?= 0.1
+DEMO  := demo-data
 
 all: test
 
@@ -38,6 +42,11 @@ test-python: build
 test: build lint test-rust test-python
 
 # Read speed and memory against by-hand Polars/pandas, then what pushdown into the parser saves.
+report: build
+	$(PY) -m zeekframe.cli demo $(DEMO) --scale $(SCALE)
+	$(PY) -m zeekframe.cli report --conn $(DEMO)/conn.log --http $(DEMO)/http.log --out report
+	@echo "open report/report.html"
+
 bench: build
 	$(PY) benches/bench_read.py
 	$(PY) benches/bench_pushdown.py
@@ -48,4 +57,4 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix python tests benches
 
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) target $(DEMO) report

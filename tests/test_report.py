@@ -129,3 +129,21 @@ def test_figures_render(http_path: Path, tmp_path: Path) -> None:
     fig.savefig(out)
     assert out.stat().st_size > 10_000
     matplotlib.pyplot.close("all")
+
+
+def test_write_report_on_demo_logs(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from zeekframe.cli import main
+    from zeekframe.datasets import demo
+
+    logs = demo(tmp_path / "demo", scale=0.002)
+    files = report.write_report(logs.conn, logs.http, tmp_path / "report")
+    page = files.html.read_text()
+    for expected in ("id_orig_h", "id_resp_p", "resp_mime_types", "no80_8080.png"):
+        assert expected in page
+    assert [f.name for f in files.figures] == ["no80_8080.png", "exploits_types.png"]
+    assert all(f.stat().st_size > 10_000 for f in files.figures)
+    # The command line runs the same report.
+    argv = ["report", "--conn", str(logs.conn), "--http", str(logs.http)]
+    assert main([*argv, "--out", str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli" / "report.html").exists()

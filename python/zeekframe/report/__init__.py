@@ -14,14 +14,17 @@ from zeekframe.report.analyses import (
     http_nonstandard_ports,
     mime_type_hits,
 )
+from zeekframe.report.document import ReportFiles, write_report
 from zeekframe.report.plots import plot_mime_types_by_quarter, plot_nonstandard_ports
 
 __all__ = [
     "STANDARD_HTTP_PORTS",
+    "ReportFiles",
     "conn_port_counts",
     "counts_by_period",
     "http_nonstandard_ports",
     "mime_type_hits",
     "plot_mime_types_by_quarter",
     "plot_nonstandard_ports",
+    "write_report",
 ]

@@ -84,6 +84,8 @@ def _stack(ax: Axes, counts: pl.DataFrame, series: str, legend_title: str, every
         heights = table[name].to_list()
         ax.bar(positions, heights, width=0.8, bottom=bottom, label=name, color=cmap(index % 10))
         bottom = [b + h for b, h in zip(bottom, heights)]
+    # Autoscaling can miss the top of stacked bars; the tallest stack sets the limit.
+    ax.set_ylim(0, max(bottom, default=0) * 1.05 or 1)
     labels = [_period_label(p, every) for p in periods]
     step = max(1, len(labels) // 24)
     ax.set_xticks(positions[::step], labels[::step], rotation=45, ha="right")
