@@ -18,7 +18,7 @@ from zeekframe.report.plots import plot_mime_types_by_quarter, plot_nonstandard_
 __all__ = ["ReportFiles", "write_report"]
 
 CONN_COLUMNS = ["ts", "id.orig_h", "id.resp_p"]
-HTTP_COLUMNS = ["ts", "id.orig_h", "id.resp_p", "resp_mime_types"]
+HTTP_COLUMNS = ["ts", "id.orig_h", "id.resp_p", "resp_mime_types", "mime_category"]
 
 
 @dataclass
