@@ -50,6 +50,7 @@ report: build
 bench: build
 	$(PY) benches/bench_read.py
 	$(PY) benches/bench_pushdown.py
+	$(PY) benches/bench_report.py
 
 fmt: $(STAMP)
 	cargo fmt

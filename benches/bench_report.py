@@ -1,0 +1,165 @@
+"""The report end to end at full scale: zeekframe against pandas and zat.
+
+The report's conn step (read conn.log, keep a 10 % sample, count connections per origin host
+and destination port other than 80) on the demo conn.log at the report's size (22.7M rows,
+``--scale 1``), and the whole report (both logs, analyses, figures, HTML) with zeekframe.
+Each measurement runs in a fresh process, alternating, and the report gives medians.
+
+- zeekframe: ``read_zeek(columns=3, sample=0.1)`` + ``report.conn_port_counts``.
+- pandas: ``read_csv`` of the same three columns (no type conversions at all, which favours
+  it), then ``sample(frac=0.1)`` and a groupby: what the report's authors did.
+- zat: ``LogToDataFrame().create_dataframe(usecols=...)``, then the same sample and groupby;
+  measured only where zat is installed (``pip install zat``).
+
+Usage::
+
+    python benches/bench_report.py [--scale 1] [--reps 3] [--markdown OUT.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness import load_average, machine_facts, run_child, timed, warm_page_cache
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data"
+CONN_COLUMNS = ["ts", "id.orig_h", "id.resp_p"]
+CANDIDATES = {
+    "zeekframe": "conn step: read_zeek(columns=3, sample=0.1) + conn_port_counts",
+    "pandas": "conn step: read_csv(usecols=3) + sample(0.1) + groupby",
+    "zat": "conn step: zat LogToDataFrame(usecols=3) + sample(0.1) + groupby",
+    "zeekframe-report": "whole report: both logs, analyses, figures, HTML",
+}
+
+
+def _count_pandas(frame: Any) -> int:
+    sample = frame.sample(frac=0.1, random_state=42)
+    counts = sample[sample["id.resp_p"] != 80].groupby(["id.orig_h", "id.resp_p"]).size()
+    return len(counts.sort_values(ascending=False))
+
+
+def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
+    """One measurement of ``key`` in this fresh process."""
+    if key == "zat":
+        try:
+            from zat.log_to_dataframe import LogToDataFrame  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        except ImportError:
+            return {"unavailable": "zat is not installed (pip install zat)"}
+
+        def run() -> int:
+            frame = LogToDataFrame().create_dataframe(
+                str(conn), ts_index=False, usecols=CONN_COLUMNS
+            )
+            return _count_pandas(frame)
+    elif key == "pandas":
+        import pandas as pd
+
+        with conn.open() as header:
+            # The #fields line, as a user would copy the names from it.
+            names = next(ln for ln in header if ln.startswith("#fields")).rstrip().split("\t")[1:]
+
+        def run() -> int:
+            frame = pd.read_csv(
+                conn,
+                sep="\t",
+                comment="#",
+                header=None,
+                names=names,
+                usecols=CONN_COLUMNS,
+                dtype={"ts": "str", "id.orig_h": "str", "id.resp_p": "int64"},
+            )
+            return _count_pandas(frame)
+    elif key == "zeekframe":
+        import zeekframe as zf
+        from zeekframe import report
+
+        def run() -> int:
+            frame = zf.read_zeek(conn, columns=CONN_COLUMNS, sample=0.1, seed=42)
+            return report.conn_port_counts(frame).height
+    else:
+        from zeekframe.report import write_report
+
+        out = Path(tempfile.mkdtemp())
+
+        def run() -> int:
+            return len(write_report(conn, http, out).figures)
+
+    value, measured = timed(run)
+    return {**measured, "result": value}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--only", default=",".join(CANDIDATES))
+    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--child", nargs=3, metavar=("KEY", "CONN", "HTTP"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        key, conn, http = args.child
+        print(json.dumps(child(key, Path(conn), Path(http))))
+        return 0
+    from zeekframe.datasets import demo
+
+    directory = DATA / f"demo_{args.scale:g}"
+    if not (directory / "conn.log").exists():
+        print(f"writing demo logs at scale {args.scale:g} ...", file=sys.stderr)
+        demo(directory, scale=args.scale)
+    conn, http = directory / "conn.log", directory / "http.log"
+    warm_page_cache(conn, http)
+    keys = [k for k in args.only.split(",") if k]
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+    notes: dict[str, str] = {}
+    for rep in range(args.reps):
+        for key in keys:
+            if key in notes:
+                continue
+            result = run_child(Path(__file__), ["--child", key, str(conn), str(http)], key)
+            if "unavailable" in result:
+                notes[key] = result["unavailable"]
+                continue
+            runs[key].append(result)
+            print(f"rep {rep + 1}/{args.reps} {key:18} {result['seconds']:.2f} s", file=sys.stderr)
+    base = (
+        statistics.median(r["seconds"] for r in runs["zeekframe"])
+        if runs.get("zeekframe")
+        else None
+    )
+    lines = [
+        f"# zeekframe report benchmark, scale {args.scale:g}",
+        "",
+        *(f"- {fact}" for fact in machine_facts([conn, http])),
+        f"- {args.reps} alternating repetitions, each in a fresh process; medians",
+        "",
+        "| candidate | what | median s | CPU s | peak RSS MB | vs zeekframe conn step |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for key in keys:
+        if not runs[key]:
+            lines.append(f"| {key} | {notes.get(key, 'no runs')} | - | - | - | - |")
+            continue
+        seconds = statistics.median(r["seconds"] for r in runs[key])
+        cpu = statistics.median(r["cpu_seconds"] for r in runs[key])
+        peak = statistics.median(r["peak_bytes"] for r in runs[key]) / 1e6
+        ratio = f"{seconds / base:.1f}x" if base and key in ("pandas", "zat") else "-"
+        lines.append(
+            f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {cpu:.2f} | {peak:.0f} | {ratio} |"
+        )
+    lines += ["", f"- load average at the end (1, 5, 15 min): {load_average()}"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
