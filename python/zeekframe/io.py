@@ -343,7 +343,8 @@ def read_zeek(
     (rotated logs concatenated; columns are unified by name, missing values are null), or
     have no header at all (give ``log_type`` or ``fields``/``types``). Large files are parsed
     in parallel; the result does not depend on ``n_threads`` and rows keep the file's order.
-    The result is that of ``scan_zeek(...)`` with the same options, filtered and collected.
+    With the same options, ``scan_zeek(...)`` filtered and collected gives the same frame,
+    except that ``scan_zeek``'s columns are those of each file's first header block.
 
     Args:
         source: a path, a directory (every file inside, recursively, sorted), a glob pattern
