@@ -54,7 +54,8 @@ const PROBED: &[(u16, f64)] = &[
     (3389, 0.002),
     (8080, 0.002),
     (53, 0.002),
-    (0, 0.975), // a random port
+    (1, 0.9),   // one of the first 1024 ports, where scanners look first
+    (0, 0.075), // any port: a full sweep
 ];
 
 /// Conversations: (origin, port, share); origin [0; 4] means any host. The five heavy
@@ -104,8 +105,10 @@ pub(crate) fn row(rng: &mut Rng, index: u64, rows: u64, out: &mut Vec<u8>) {
             origin = any_host(rng, 202);
         }
         let mut port = rng.pick(PROBED);
-        if port == 0 {
-            port = 1 + rng.below(65535) as u16;
+        match port {
+            0 => port = 1 + rng.below(65535) as u16,
+            1 => port = 1 + rng.below(1024) as u16,
+            _ => {}
         }
         (origin, port, false)
     } else {
