@@ -39,6 +39,7 @@ from harness import (
     load_average,
     machine_facts,
     maxrss_bytes,
+    parse_only,
     run_child,
     timed,
     warm_page_cache,
@@ -335,13 +336,7 @@ def check(plain: Path, gz: Path) -> int:
 
 
 def _parse_only(value: str) -> list[Candidate]:
-    keys = [k.strip() for k in value.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in BY_KEY]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown candidate(s) {', '.join(unknown)}; choose from {', '.join(BY_KEY)}"
-        )
-    return [BY_KEY[k] for k in keys]
+    return parse_only(value, BY_KEY)
 
 
 def main(argv: list[str] | None = None) -> int:

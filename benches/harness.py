@@ -9,6 +9,7 @@ records the machine, the software and how busy the machine was.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -17,7 +18,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -191,3 +192,14 @@ def machine_facts(inputs: Sequence[Path]) -> list[str]:
         "input: "
         + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in inputs if p.exists()),
     ]
+
+
+def parse_only(value: str, by_key: Mapping[str, T]) -> list[T]:
+    """The candidates an ``--only a,b,c`` option names, in its order."""
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown candidate(s) {', '.join(unknown)}; choose from {', '.join(by_key)}"
+        )
+    return [by_key[k] for k in keys]
