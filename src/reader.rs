@@ -615,6 +615,15 @@ mod tests {
         }
     }
 
+    fn column_names(output: &ReadOutput) -> Vec<&str> {
+        output
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect()
+    }
+
     fn column_u64(output: &ReadOutput, name: &str) -> Vec<Option<u64>> {
         let index = output.schema.index_of(name).expect("column exists");
         output
@@ -667,12 +676,7 @@ mod tests {
                 ..ReadOptions::default()
             },
         );
-        let names: Vec<&str> = output
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
+        let names = column_names(&output);
         assert_eq!(names, ["ts", "uid", "id.resp_p", "n", "extra"]);
         assert_eq!(column_u64(&output, "n"), [Some(1), Some(2)]);
         let ports = output.batches[1].column(2).as_primitive::<UInt16Type>();
@@ -761,12 +765,7 @@ mod tests {
             ..ReadOptions::default()
         };
         let output = read(&[file.path()], &options);
-        let names: Vec<&str> = output
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
+        let names = column_names(&output);
         assert_eq!(names, ["n", "ts"]);
         assert_eq!(column_u64(&output, "n").len(), 10);
         let missing = ReadOptions {
