@@ -91,17 +91,15 @@ impl<'a> FieldContext<'a> {
         if !needs_unescape && (self.chunk_is_utf8 || std::str::from_utf8(raw).is_ok()) {
             return raw;
         }
-        let mut unescaped = Vec::with_capacity(raw.len());
-        if needs_unescape {
-            unescape_into(raw, &mut unescaped);
-        } else {
-            unescaped.extend_from_slice(raw);
-        }
         self.scratch.clear();
-        if std::str::from_utf8(&unescaped).is_ok() {
-            self.scratch.extend_from_slice(&unescaped);
+        if needs_unescape {
+            unescape_into(raw, &mut self.scratch);
         } else {
-            utf8_or_escaped(&unescaped, &mut self.scratch);
+            self.scratch.extend_from_slice(raw);
+        }
+        if std::str::from_utf8(&self.scratch).is_err() {
+            let bytes = std::mem::take(&mut self.scratch);
+            utf8_or_escaped(&bytes, &mut self.scratch);
         }
         &self.scratch
     }
@@ -261,6 +259,19 @@ impl Strings {
     fn push_null(&mut self) {
         self.views.push_default();
         self.nulls.append_null();
+    }
+
+    /// Append one field as written: unset is null, the empty marker an empty string, and
+    /// anything else its unescaped text.
+    #[inline(always)]
+    fn push_field(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) {
+        if cx.is_unset(raw) {
+            self.push_null();
+        } else if cx.is_empty(raw) {
+            self.push(b"");
+        } else {
+            self.push(cx.text(raw));
+        }
     }
 
     fn truncate(&mut self, len: usize) {
@@ -449,13 +460,7 @@ impl Builder {
             }
             Builder::String(column) => {
                 for raw in fields {
-                    if cx.is_unset(raw) {
-                        column.push_null();
-                    } else if cx.is_empty(raw) {
-                        column.push(b"");
-                    } else {
-                        column.push(cx.text(raw));
-                    }
+                    column.push_field(raw, cx);
                 }
             }
             _ => {
@@ -477,12 +482,15 @@ impl Builder {
     /// not a value and fails to parse like any other text.
     #[inline(always)]
     pub fn push_field(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
+        if let Builder::String(column) = self {
+            column.push_field(raw, cx);
+            return Ok(());
+        }
         if cx.is_unset(raw) {
             self.push_null();
             return Ok(());
         }
         match self {
-            Builder::String(column) if cx.is_empty(raw) => column.push(b""),
             Builder::Enum(column) if cx.is_empty(raw) => column.push(b""),
             Builder::List(list) => {
                 if !cx.is_empty(raw) {
