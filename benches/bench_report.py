@@ -1,15 +1,18 @@
 """The report end to end at full scale: zeekframe against pandas and zat.
 
-The report's conn step (read conn.log, keep a 10 % sample, count connections per origin host
-and destination port other than 80) on the demo conn.log at the report's size (22.7M rows,
-``--scale 1``), and the whole report (both logs, analyses, figures, HTML) with zeekframe.
-Each measurement runs in a fresh process, alternating, and the report gives medians.
+The report's first two steps (convert conn.log to Parquet keeping a 10 % sample, then count
+connections per origin host and destination port other than 80) on the demo conn.log at the
+report's size (22.7M rows, ``--scale 1``), the conversion of the whole conn.log (time and peak
+memory), and the whole report (both logs, analyses, figures, HTML) with zeekframe. Each
+measurement runs in a fresh process, alternating, and the report gives medians.
 
-- zeekframe: ``read_zeek(columns=3, sample=0.1)`` + ``report.conn_port_counts``.
-- pandas: ``read_csv`` of the same three columns (no type conversions at all, which favours
-  it), then ``sample(frac=0.1)`` and a groupby: what the report's authors did.
-- zat: ``LogToDataFrame().create_dataframe(usecols=...)``, then the same sample and groupby;
-  measured only where zat is installed (``pip install zat``).
+- zeekframe: ``convert(sample=0.1)`` of every column + ``conn_port_counts`` on the Parquet file.
+- zeekframe-read: the same count straight from the log, ``read_zeek(columns=3, sample=0.1)``.
+- pandas: ``read_csv`` of three columns only (no type conversions at all, which favours it),
+  ``sample(frac=0.1)``, ``to_parquet``, then a groupby: what the report's authors did.
+- zat: ``LogToDataFrame().create_dataframe(usecols=...)``, then the same; measured only where
+  zat is installed (``pip install zat``).
+- zeekframe-convert-all: ``convert`` of the whole conn.log, every row and column.
 
 Usage::
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -32,21 +36,29 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 CONN_COLUMNS = ["ts", "id.orig_h", "id.resp_p"]
 CANDIDATES = {
-    "zeekframe": "conn step: read_zeek(columns=3, sample=0.1) + conn_port_counts",
-    "pandas": "conn step: read_csv(usecols=3) + sample(0.1) + groupby",
-    "zat": "conn step: zat LogToDataFrame(usecols=3) + sample(0.1) + groupby",
+    "zeekframe": "conn step: convert(sample=0.1) to Parquet + conn_port_counts",
+    "zeekframe-read": "conn step: read_zeek(columns=3, sample=0.1) + conn_port_counts",
+    "pandas": "conn step: read_csv(usecols=3) + sample(0.1) + to_parquet + groupby",
+    "zat": "conn step: zat LogToDataFrame(usecols=3) + sample(0.1) + to_parquet + groupby",
+    "zeekframe-convert-all": "convert the whole conn.log to Parquet (all rows and columns)",
     "zeekframe-report": "whole report: both logs, analyses, figures, HTML",
 }
+CONN_STEPS = ("zeekframe", "zeekframe-read", "pandas", "zat")
 
 
-def _count_pandas(frame: Any) -> int:
+def _count_pandas(frame: Any, out: Path) -> int:
+    import pandas as pd
+
     sample = frame.sample(frac=0.1, random_state=42)
+    sample.to_parquet(out / "conn.parquet")
+    sample = pd.read_parquet(out / "conn.parquet")
     counts = sample[sample["id.resp_p"] != 80].groupby(["id.orig_h", "id.resp_p"]).size()
     return len(counts.sort_values(ascending=False))
 
 
 def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
     """One measurement of ``key`` in this fresh process."""
+    out = Path(tempfile.mkdtemp())
     if key == "zat":
         try:
             from zat.log_to_dataframe import LogToDataFrame  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -57,7 +69,7 @@ def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
             frame = LogToDataFrame().create_dataframe(
                 str(conn), ts_index=False, usecols=CONN_COLUMNS
             )
-            return _count_pandas(frame)
+            return _count_pandas(frame, out)
     elif key == "pandas":
         import pandas as pd
 
@@ -75,23 +87,36 @@ def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
                 usecols=CONN_COLUMNS,
                 dtype={"ts": "str", "id.orig_h": "str", "id.resp_p": "int64"},
             )
-            return _count_pandas(frame)
+            return _count_pandas(frame, out)
     elif key == "zeekframe":
+        import polars as pl
+
+        import zeekframe as zf
+        from zeekframe import report
+
+        def run() -> int:
+            zf.convert(conn, out / "conn.parquet", sample=0.1, seed=42, progress=False)
+            return report.conn_port_counts(pl.scan_parquet(out / "conn.parquet")).height
+    elif key == "zeekframe-read":
         import zeekframe as zf
         from zeekframe import report
 
         def run() -> int:
             frame = zf.read_zeek(conn, columns=CONN_COLUMNS, sample=0.1, seed=42)
             return report.conn_port_counts(frame).height
+    elif key == "zeekframe-convert-all":
+        import zeekframe as zf
+
+        def run() -> int:
+            return zf.convert(conn, out / "conn.parquet", progress=False).rows
     else:
         from zeekframe.report import write_report
-
-        out = Path(tempfile.mkdtemp())
 
         def run() -> int:
             return len(write_report(conn, http, out).figures)
 
     value, measured = timed(run)
+    shutil.rmtree(out, ignore_errors=True)
     return {**measured, "result": value}
 
 
@@ -149,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = statistics.median(r["seconds"] for r in runs[key])
         cpu = statistics.median(r["cpu_seconds"] for r in runs[key])
         peak = statistics.median(r["peak_bytes"] for r in runs[key]) / 1e6
-        ratio = f"{seconds / base:.1f}x" if base and key in ("pandas", "zat") else "-"
+        ratio = f"{seconds / base:.1f}x" if base and key in CONN_STEPS[1:] else "-"
         lines.append(
             f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {cpu:.2f} | {peak:.0f} | {ratio} |"
         )

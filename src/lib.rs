@@ -4,13 +4,18 @@
 //! registration below are the only places that know about Python.
 
 pub mod arrow_export;
+pub mod convert;
 pub mod demo;
 pub mod error;
 pub mod format;
 pub mod pushdown;
 pub mod reader;
 pub mod source;
+pub mod stream;
 pub mod tsv;
+
+#[cfg(test)]
+mod testing;
 
 mod python;
 

@@ -2,9 +2,11 @@
 //! turned into the exceptions of `zeekframe.exceptions`, and no panic let through.
 
 use crate::arrow_export;
+use crate::convert::{convert, ParquetCompression, ParquetOptions};
 use crate::error::{Error, ErrorKind};
 use crate::pushdown::{Literal, MimeCategories, Op, Predicate, Pushdown, Sampler};
 use crate::reader::{read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
+use crate::stream::Progress;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use pyo3::exceptions::{
@@ -54,10 +56,7 @@ impl ArrowTable {
     /// The first skipped lines as `(path, line, message)`.
     #[getter]
     fn skipped(&self) -> Vec<(Option<String>, Option<u64>, String)> {
-        self.skipped
-            .iter()
-            .map(|e| (e.path.clone(), e.line, e.to_string()))
-            .collect()
+        skipped_list(&self.skipped)
     }
 }
 
@@ -201,6 +200,25 @@ fn literal(node: &Bound<'_, PyAny>) -> PyResult<Literal> {
     })
 }
 
+fn pushdown(
+    sample: Option<f64>,
+    seed: u64,
+    filter: Option<&Bound<'_, PyAny>>,
+    mime_categories: Option<Vec<(String, Vec<String>)>>,
+) -> PyResult<Pushdown> {
+    let sample = match sample {
+        None => None,
+        Some(fraction) => Some(Sampler::new(fraction, seed).ok_or_else(|| {
+            PyValueError::new_err(format!("sample must be between 0 and 1, not {fraction}"))
+        })?),
+    };
+    Ok(Pushdown {
+        sample,
+        filter: filter.map(predicate).transpose()?,
+        mime: mime_categories.map(MimeCategories::new),
+    })
+}
+
 /// Read Zeek TSV logs (paths already expanded) into an Arrow table, applying the pushdown.
 #[pyfunction]
 #[pyo3(signature = (paths, *, columns=None, n_rows=None, n_threads=None, skip_bad_lines=false,
@@ -224,22 +242,12 @@ fn read_tsv(
     filter: Option<Bound<'_, PyAny>>,
     mime_categories: Option<Vec<(String, Vec<String>)>>,
 ) -> PyResult<ArrowTable> {
-    let sample = match sample {
-        None => None,
-        Some(fraction) => Some(Sampler::new(fraction, seed).ok_or_else(|| {
-            PyValueError::new_err(format!("sample must be between 0 and 1, not {fraction}"))
-        })?),
-    };
     let options = ReadOptions {
         columns,
         n_rows,
         skip_bad_lines,
         chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
-        pushdown: Pushdown {
-            sample,
-            filter: filter.as_ref().map(predicate).transpose()?,
-            mime: mime_categories.map(MimeCategories::new),
-        },
+        pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
         ..options(n_threads, fields, types, log_type, rename_underscore)
     };
     let output = run(py, || read_files(&paths, &options))?;
@@ -249,6 +257,114 @@ fn read_tsv(
         skipped_count: output.skipped_count,
         skipped: output.skipped,
     })
+}
+
+/// Convert Zeek TSV logs (paths already expanded) into one Parquet file, streaming. Returns
+/// `(rows, row_groups, column names, skipped_count, skipped)`. `progress`, if given, is called
+/// with `(bytes_read, rows)` after every chunk; Ctrl-C stops the conversion.
+#[pyfunction]
+#[pyo3(signature = (paths, dest, *, columns=None, n_threads=None, skip_bad_lines=false,
+    fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
+    sample=None, seed=0, filter=None, mime_categories=None, compression="zstd",
+    compression_level=None, row_group_size=250_000, progress=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn convert_parquet(
+    py: Python<'_>,
+    paths: Vec<String>,
+    dest: std::path::PathBuf,
+    columns: Option<Vec<String>>,
+    n_threads: Option<usize>,
+    skip_bad_lines: bool,
+    fields: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    log_type: Option<String>,
+    rename_underscore: bool,
+    chunk_size: Option<usize>,
+    sample: Option<f64>,
+    seed: u64,
+    filter: Option<Bound<'_, PyAny>>,
+    mime_categories: Option<Vec<(String, Vec<String>)>>,
+    compression: &str,
+    compression_level: Option<i32>,
+    row_group_size: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(
+    u64,
+    usize,
+    Vec<String>,
+    u64,
+    Vec<(Option<String>, Option<u64>, String)>,
+)> {
+    let compression = match (compression, compression_level) {
+        ("zstd", level) => ParquetCompression::Zstd(level.unwrap_or(3)),
+        ("snappy", None) => ParquetCompression::Snappy,
+        ("uncompressed", None) => ParquetCompression::Uncompressed,
+        ("snappy" | "uncompressed", Some(_)) => {
+            return Err(PyValueError::new_err(format!(
+                "compression_level applies to zstd only, not to {compression:?}"
+            )))
+        }
+        (other, _) => {
+            return Err(PyValueError::new_err(format!(
+                "compression={other:?} is not one of 'zstd', 'snappy', 'uncompressed'"
+            )))
+        }
+    };
+    if row_group_size == 0 {
+        return Err(PyValueError::new_err("row_group_size must be at least 1"));
+    }
+    let options = ReadOptions {
+        columns,
+        skip_bad_lines,
+        chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
+        pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
+        ..options(n_threads, fields, types, log_type, rename_underscore)
+    };
+    let parquet = ParquetOptions {
+        compression,
+        row_group_size,
+    };
+    // An exception from the callback (or a pending Ctrl-C) stops the work and is raised as is.
+    let mut raised: Option<PyErr> = None;
+    let summary = run(py, || {
+        let mut report = |step: Progress| -> Result<(), Error> {
+            Python::attach(|py| {
+                py.check_signals()?;
+                match &progress {
+                    Some(callback) => callback.call1(py, (step.bytes_read, step.rows)).map(drop),
+                    None => Ok(()),
+                }
+            })
+            .map_err(|error| {
+                raised = Some(error);
+                Error::new(ErrorKind::Internal, "stopped by the progress callback")
+            })
+        };
+        convert(&paths, &dest, &options, &parquet, &mut report)
+    });
+    if let Some(error) = raised {
+        return Err(error);
+    }
+    let summary = summary?;
+    Ok((
+        summary.rows,
+        summary.row_groups,
+        summary
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+        summary.skipped.count,
+        skipped_list(&summary.skipped.first),
+    ))
+}
+
+fn skipped_list(errors: &[Error]) -> Vec<(Option<String>, Option<u64>, String)> {
+    errors
+        .iter()
+        .map(|e| (e.path.clone(), e.line, e.to_string()))
+        .collect()
 }
 
 /// The first header block of a log: `(names, zeek types, empty table with the frame's schema,
@@ -315,5 +431,6 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<ArrowTable>()?;
     module.add_function(wrap_pyfunction!(read_tsv, module)?)?;
     module.add_function(wrap_pyfunction!(read_header, module)?)?;
+    module.add_function(wrap_pyfunction!(convert_parquet, module)?)?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::format::header::HeaderState;
 use crate::format::schemas::schema_for;
 use crate::format::types::ZeekType;
 use crate::pushdown::{ChunkPushdown, FileSampler, MimeCategories, Pushdown, MIME_CATEGORY};
-use crate::source::{read_chunks, BufferPool, DataChunk, StreamSummary};
+use crate::source::{read_chunks, BufferPool, DataChunk, ReaderError, StreamSummary};
 use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
 use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -74,7 +74,7 @@ pub fn output_name(name: &str, rename_underscore: bool) -> String {
 
 impl ReadOptions {
     /// Whether the derived `mime_category` column is part of the output.
-    fn mime_output(&self) -> bool {
+    pub(crate) fn mime_output(&self) -> bool {
         self.pushdown.mime.is_some()
             && self
                 .wanted()
@@ -91,7 +91,7 @@ impl ReadOptions {
     }
 
     /// Lay out a header block (or, for a log without a header, the user's or built-in list).
-    fn block(&self, header: &HeaderState, first_line: Option<&[u8]>) -> Result<Block> {
+    pub(crate) fn block(&self, header: &HeaderState, first_line: Option<&[u8]>) -> Result<Block> {
         let (fields, type_names) = match &header.fields {
             Some(fields) => {
                 let types = match &header.types {
@@ -183,11 +183,11 @@ impl ReadOptions {
 }
 
 /// One parsed chunk with what is needed to number its lines.
-struct ParsedChunk {
+pub(crate) struct ParsedChunk {
     seq: usize,
-    block: Arc<Block>,
+    pub block: Arc<Block>,
     reader_lines_before: u64,
-    output: ChunkOutput,
+    pub output: ChunkOutput,
 }
 
 struct FileResult {
@@ -196,7 +196,7 @@ struct FileResult {
     chunks: Vec<ParsedChunk>,
 }
 
-fn parse(
+pub(crate) fn parse(
     chunk: DataChunk<Arc<Block>>,
     sampler: Option<FileSampler>,
     options: &ReadOptions,
@@ -251,6 +251,7 @@ fn read_file_serial(path: &str, options: &ReadOptions) -> Result<FileResult> {
             chunks.push(parsed);
             !stop
         },
+        None,
     )?;
     Ok(FileResult {
         path: path.to_owned(),
@@ -316,6 +317,7 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
             &buffers,
             &mut factory,
             &mut |chunk| !stop.load(Ordering::Relaxed) && sender.send(chunk).is_ok(),
+            None,
         )
         // `sender` drops here, so the parsers see the end of the stream and the scope ends.
     })?;
@@ -360,23 +362,38 @@ pub fn read_files(paths: &[String], options: &ReadOptions) -> Result<ReadOutput>
 
 /// Number every error, check them against `on_bad_line`, unify blocks and build the batches.
 fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput> {
-    let mut skipped_count = 0;
-    let mut skipped = Vec::new();
+    let mut skipped = Skipped::default();
+    // Errors after the first `n_rows` rows do not count, however far the parsers got.
+    let mut rows_before = 0;
     for file in &files {
-        let (errors, count) = numbered_errors(file);
-        for error in errors {
-            // Header problems make the rest of a file unreadable: never skipped.
-            let skippable = matches!(error.kind, ErrorKind::Parse | ErrorKind::Truncated);
-            if !options.skip_bad_lines || !skippable {
-                return Err(error);
+        let mut numbering = Numbering::new(&file.path);
+        let mut complete = true;
+        for chunk in &file.chunks {
+            if options.n_rows.is_some_and(|n| rows_before >= n) {
+                complete = false;
+                break;
             }
-            if skipped.len() < MAX_REPORTED {
-                skipped.push(error);
+            numbering.chunk(chunk);
+            // A chunk with a bad line to raise has no rows to give.
+            if options.skip_bad_lines || chunk.output.bad_line_count == 0 {
+                rows_before += chunk.output.rows;
             }
         }
-        skipped_count += count;
+        if complete && options.n_rows.is_none_or(|n| rows_before < n) {
+            numbering.end(file.summary.error.as_ref());
+        }
+        skipped.absorb(&mut numbering, options.skip_bad_lines)?;
     }
-    let schema = unify(&files, options)?;
+    let blocks: Vec<(&str, &Block)> = files
+        .iter()
+        .flat_map(|f| {
+            f.summary
+                .blocks
+                .iter()
+                .map(|b| (f.path.as_str(), b.as_ref()))
+        })
+        .collect();
+    let schema = unify(&blocks, options)?;
     let mut batches = Vec::new();
     let mut remaining = options.n_rows.unwrap_or(usize::MAX);
     for chunk in files.iter().flat_map(|f| &f.chunks) {
@@ -398,78 +415,124 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
     Ok(ReadOutput {
         schema,
         batches,
-        skipped_count,
-        skipped,
+        skipped_count: skipped.count,
+        skipped: skipped.first,
     })
 }
 
-/// Every error of one file with its absolute line number, in file order, and how many lines
-/// they stand for. A line cut by a truncated stream is reported as the truncation, once.
-fn numbered_errors(file: &FileResult) -> (Vec<Error>, u64) {
-    let mut errors = Vec::new();
-    let mut count = 0;
-    let mut lines_before = 0u64;
-    for chunk in &file.chunks {
-        let base = lines_before + chunk.reader_lines_before;
-        lines_before += chunk.output.lines;
+/// Lines dropped under `on_bad_line="skip"`: how many, and the first of them.
+#[derive(Debug, Default)]
+pub struct Skipped {
+    pub count: u64,
+    pub first: Vec<Error>,
+}
+
+impl Skipped {
+    /// Take the errors numbered so far: raise the first one that may not be skipped.
+    pub(crate) fn absorb(&mut self, numbering: &mut Numbering, skip_bad_lines: bool) -> Result<()> {
+        for error in numbering.errors.drain(..) {
+            // Header problems make the rest of a file unreadable: never skipped.
+            let skippable = matches!(error.kind, ErrorKind::Parse | ErrorKind::Truncated);
+            if !skip_bad_lines || !skippable {
+                return Err(error);
+            }
+            if self.first.len() < MAX_REPORTED {
+                self.first.push(error);
+            }
+        }
+        self.count += std::mem::take(&mut numbering.count);
+        Ok(())
+    }
+}
+
+/// Gives a file's errors their absolute line numbers, chunk after chunk in file order. A line
+/// cut by a truncated stream is reported as the truncation, once.
+pub(crate) struct Numbering {
+    path: String,
+    /// Lines in the chunks seen so far.
+    lines_before: u64,
+    /// Errors numbered and not yet taken, in file order, and how many lines they stand for.
+    errors: Vec<Error>,
+    count: u64,
+    /// Set by an error after which the file was not read any further.
+    ended: bool,
+}
+
+impl Numbering {
+    pub fn new(path: &str) -> Numbering {
+        Numbering {
+            path: path.to_owned(),
+            lines_before: 0,
+            errors: Vec::new(),
+            count: 0,
+            ended: false,
+        }
+    }
+
+    pub fn chunk(&mut self, chunk: &ParsedChunk) {
+        if self.ended {
+            return;
+        }
+        let base = self.lines_before + chunk.reader_lines_before;
+        self.lines_before += chunk.output.lines;
         for error in &chunk.output.bad_lines {
             let line = base + error.line.unwrap_or(0);
-            errors.push(error.clone().with_line(line).with_path(&file.path));
+            self.errors
+                .push(error.clone().with_line(line).with_path(&self.path));
         }
-        count += chunk.output.bad_line_count;
+        self.count += chunk.output.bad_line_count;
         if let Some(fatal) = &chunk.output.fatal {
-            errors.push(fatal.clone().with_path(&file.path));
-            return (errors, count + 1);
+            self.errors.push(fatal.clone().with_path(&self.path));
+            self.count += 1;
+            self.ended = true;
         }
     }
-    let Some(reader_error) = &file.summary.error else {
-        return (errors, count);
-    };
-    let parsed_lines: u64 = file
-        .chunks
-        .iter()
-        .filter(|c| c.seq < reader_error.chunks_before)
-        .map(|c| c.output.lines)
-        .sum();
-    let mut line = parsed_lines + reader_error.reader_lines;
-    if reader_error.error.kind == ErrorKind::Truncated {
-        // The stream ended inside or right after the last line read.
-        line -= 1;
-        if errors.last().is_some_and(|e| e.line >= Some(line)) {
-            errors.pop();
-            count -= 1;
+
+    /// The reader's own error, once every chunk of the file has been seen. Must follow the
+    /// file's last chunk before its errors are taken: it may replace that chunk's last error.
+    pub fn end(&mut self, reader_error: Option<&ReaderError>) {
+        let Some(reader_error) = reader_error.filter(|_| !self.ended) else {
+            return;
+        };
+        self.ended = true;
+        let mut line = self.lines_before + reader_error.reader_lines;
+        if reader_error.error.kind == ErrorKind::Truncated {
+            // The stream ended inside or right after the last line read.
+            line -= 1;
+            if self.errors.last().is_some_and(|e| e.line >= Some(line)) {
+                self.errors.pop();
+                self.count -= 1;
+            }
         }
+        self.errors.push(
+            reader_error
+                .error
+                .clone()
+                .with_line(line)
+                .with_path(&self.path),
+        );
+        self.count += 1;
     }
-    errors.push(
-        reader_error
-            .error
-            .clone()
-            .with_line(line)
-            .with_path(&file.path),
-    );
-    (errors, count + 1)
 }
 
 /// The output columns: the requested ones in the requested order, or every column of every
 /// block in first-seen order. A name with two different types is an error.
-fn unify(files: &[FileResult], options: &ReadOptions) -> Result<SchemaRef> {
+pub(crate) fn unify(blocks: &[(&str, &Block)], options: &ReadOptions) -> Result<SchemaRef> {
     let mut columns: Vec<(String, DataType, String)> = Vec::new();
-    for file in files {
-        for block in &file.summary.blocks {
-            for field in block.selected() {
-                let name = &block.names[field];
-                let data_type = block.types[field].arrow_type();
-                match columns.iter().find(|(n, _, _)| n == name) {
-                    Some((_, existing, first_path)) if *existing != data_type => {
-                        return Err(Error::schema(format!(
-                            "column {name:?} is {} in {first_path} but {} in a later header block",
-                            existing, data_type
-                        ))
-                        .with_path(&file.path));
-                    }
-                    Some(_) => {}
-                    None => columns.push((name.clone(), data_type, file.path.clone())),
+    for (path, block) in blocks {
+        for field in block.selected() {
+            let name = &block.names[field];
+            let data_type = block.types[field].arrow_type();
+            match columns.iter().find(|(n, _, _)| n == name) {
+                Some((_, existing, first_path)) if *existing != data_type => {
+                    return Err(Error::schema(format!(
+                        "column {name:?} is {} in {first_path} but {} in a later header block",
+                        existing, data_type
+                    ))
+                    .with_path(path));
                 }
+                Some(_) => {}
+                None => columns.push((name.clone(), data_type, (*path).to_owned())),
             }
         }
     }
@@ -486,10 +549,9 @@ fn unify(files: &[FileResult], options: &ReadOptions) -> Result<SchemaRef> {
             match columns.iter().find(|(n, _, _)| n == name) {
                 Some(column) => ordered.push(column.clone()),
                 None => {
-                    let available: Vec<&str> = files
+                    let available: Vec<&str> = blocks
                         .iter()
-                        .flat_map(|f| &f.summary.blocks)
-                        .flat_map(|b| b.names.iter().map(String::as_str))
+                        .flat_map(|(_, b)| b.names.iter().map(String::as_str))
                         .collect();
                     return Err(Error::schema(format!(
                         "column {name:?} is not in the log; its columns are: {}",
@@ -507,6 +569,64 @@ fn unify(files: &[FileResult], options: &ReadOptions) -> Result<SchemaRef> {
     Ok(Arc::new(Schema::new(fields)))
 }
 
+/// Whether every selected column of `block` is in `schema`, with the same type.
+pub(crate) fn fits(block: &Block, schema: &Schema) -> bool {
+    block.selected().all(|field| {
+        schema
+            .field_with_name(&block.names[field])
+            .is_ok_and(|f| *f.data_type() == block.types[field].arrow_type())
+    })
+}
+
+/// The unified schema of `paths` without reading their data: from each file's first header
+/// block, or (`every_block`) from all of them, which means reading each file to its end.
+pub fn layout_schema(
+    paths: &[String],
+    options: &ReadOptions,
+    every_block: bool,
+) -> Result<SchemaRef> {
+    let scan = |path: &String| -> Result<Vec<Arc<Block>>> {
+        let mut factory =
+            |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
+        let buffers = BufferPool::default();
+        let chunk_size = if every_block {
+            options.chunk_size
+        } else {
+            64 << 10
+        };
+        let mut keep_going = |chunk: DataChunk<Arc<Block>>| {
+            buffers.give(chunk.data);
+            every_block
+        };
+        let summary = read_chunks(
+            path,
+            chunk_size,
+            &buffers,
+            &mut factory,
+            &mut keep_going,
+            None,
+        )?;
+        match summary.error {
+            // Data errors (a truncated stream) are the data pass's to report, with its numbering.
+            Some(error) if summary.blocks.is_empty() || error.error.kind == ErrorKind::Header => {
+                Err(error.error.with_line(error.reader_lines).with_path(path))
+            }
+            _ => Ok(summary.blocks),
+        }
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.n_threads.max(1))
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
+    let blocks = pool.install(|| paths.par_iter().map(scan).collect::<Result<Vec<_>>>())?;
+    let named: Vec<(&str, &Block)> = paths
+        .iter()
+        .zip(&blocks)
+        .flat_map(|(path, blocks)| blocks.iter().map(|b| (path.as_str(), b.as_ref())))
+        .collect();
+    unify(&named, options)
+}
+
 fn dedup(names: Vec<&str>) -> Vec<&str> {
     let mut seen = Vec::new();
     for name in names {
@@ -517,7 +637,7 @@ fn dedup(names: Vec<&str>) -> Vec<&str> {
     seen
 }
 
-fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<RecordBatch> {
+pub(crate) fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<RecordBatch> {
     let block = &chunk.block;
     let selected: Vec<usize> = block.selected().collect();
     let arrays: Vec<ArrayRef> = schema
@@ -547,7 +667,7 @@ pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block
     let mut factory =
         |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
     let buffers = BufferPool::default();
-    let summary = read_chunks(path, 64 << 10, &buffers, &mut factory, &mut |_| false)?;
+    let summary = read_chunks(path, 64 << 10, &buffers, &mut factory, &mut |_| false, None)?;
     if let Some(error) = summary.error {
         return Err(error.error.with_line(error.reader_lines).with_path(path));
     }
@@ -558,55 +678,11 @@ pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block
 mod tests {
     use super::*;
     use crate::pushdown::{Literal, Op, Predicate, Sampler};
+    use crate::testing::{log, TempLog, HEADER};
     use arrow_array::cast::AsArray;
     use arrow_array::types::{TimestampMicrosecondType, UInt16Type, UInt64Type};
     use arrow_array::Array;
     use std::io::Write;
-
-    /// A file under the system temp dir, removed when dropped.
-    struct TempLog(std::path::PathBuf);
-
-    impl TempLog {
-        fn new(name: &str, bytes: &[u8]) -> TempLog {
-            let path =
-                std::env::temp_dir().join(format!("zeekframe-test-{}-{name}", std::process::id()));
-            std::fs::write(&path, bytes).expect("temp dir is writable");
-            TempLog(path)
-        }
-
-        fn path(&self) -> String {
-            self.0.to_string_lossy().into_owned()
-        }
-    }
-
-    impl Drop for TempLog {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
-
-    const HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n\
-        #unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.resp_p\tn\n\
-        #types\ttime\tstring\tport\tcount\n";
-
-    fn log(rows: usize) -> String {
-        let mut text = HEADER.to_owned();
-        for i in 0..rows {
-            let n = if i % 7 == 0 {
-                "-".to_owned()
-            } else {
-                i.to_string()
-            };
-            text.push_str(&format!(
-                "{}.{:06}\tC{i}\t{}\t{n}\n",
-                1_300_000_000 + i,
-                i,
-                i % 65536
-            ));
-        }
-        text.push_str("#close\t2020-01-01-00-00-00\n");
-        text
-    }
 
     fn read(paths: &[String], options: &ReadOptions) -> ReadOutput {
         match read_files(paths, options) {
@@ -835,5 +911,178 @@ mod tests {
         };
         let output = read(&[file.path()], &options);
         assert_eq!(output.batches[0].num_rows(), 2);
+    }
+
+    /// Collects a stream's batches, checking that progress only moves forward.
+    #[derive(Default)]
+    struct Collect {
+        batches: Vec<RecordBatch>,
+        last: Option<crate::stream::Progress>,
+    }
+
+    impl crate::stream::BatchSink for Collect {
+        fn batch(&mut self, batch: RecordBatch) -> Result<()> {
+            self.batches.push(batch);
+            Ok(())
+        }
+
+        fn progress(&mut self, progress: crate::stream::Progress) -> Result<()> {
+            if let Some(last) = self.last {
+                assert!(progress.bytes_read >= last.bytes_read && progress.rows >= last.rows);
+            }
+            self.last = Some(progress);
+            Ok(())
+        }
+    }
+
+    /// `stream_files` with the schema of every block, as a `ReadOutput`.
+    fn streamed(paths: &[String], options: &ReadOptions) -> Result<ReadOutput> {
+        let schema = layout_schema(paths, options, true)?;
+        let mut sink = Collect::default();
+        match crate::stream::stream_files(paths, options, &schema, &mut sink)? {
+            crate::stream::StreamEnd::Done { rows, skipped } => {
+                let counted: usize = sink.batches.iter().map(RecordBatch::num_rows).sum();
+                assert_eq!(rows, counted as u64);
+                Ok(ReadOutput {
+                    schema,
+                    batches: sink.batches,
+                    skipped_count: skipped.count,
+                    skipped: skipped.first,
+                })
+            }
+            crate::stream::StreamEnd::SchemaGrew => panic!("the schema had every block"),
+        }
+    }
+
+    /// The streaming read gives the same batches, skipped lines and errors as `read_files`.
+    fn assert_streams_alike(paths: &[String], options: &ReadOptions) {
+        let whole = read_files(paths, options);
+        let stream = streamed(paths, options);
+        match (whole, stream) {
+            (Ok(whole), Ok(stream)) => {
+                // read_files stops at `n_rows` without looking at later blocks' columns.
+                if options.n_rows.is_none() {
+                    assert_eq!(whole.schema, stream.schema);
+                }
+                let shared: Vec<usize> = (0..whole.schema.fields().len()).collect();
+                // Chunk boundaries depend on the buffers the reader recycles; rows do not.
+                let rows = |o: &ReadOutput| {
+                    arrow_select::concat::concat_batches(&o.schema, &o.batches)
+                        .and_then(|b| b.project(&shared))
+                        .expect("batches share the schema")
+                };
+                assert!(rows(&whole) == rows(&stream), "{paths:?} {options:?}");
+                assert_eq!(
+                    whole.skipped_count, stream.skipped_count,
+                    "{paths:?} {options:?}"
+                );
+                let lines = |o: &ReadOutput| o.skipped.iter().map(|e| e.line).collect::<Vec<_>>();
+                assert_eq!(lines(&whole), lines(&stream));
+            }
+            (Err(whole), Err(stream)) => {
+                assert_eq!(
+                    (whole.kind, whole.line, whole.column, whole.path),
+                    (stream.kind, stream.line, stream.column, stream.path),
+                    "{paths:?} {options:?}"
+                );
+            }
+            (whole, stream) => {
+                panic!("{paths:?} {options:?}: read_files {whole:?} but stream_files {stream:?}")
+            }
+        }
+    }
+
+    #[test]
+    fn streaming_reads_the_same_rows_and_errors() {
+        let plain = TempLog::new("stream.log", log(700).as_bytes());
+        let blocks = TempLog::new(
+            "stream-blocks.log",
+            format!(
+                "{}#separator \\x09\n#fields\tts\tn\textra\n#types\ttime\tcount\tstring\n\
+                 2.5\t2\tx\n3.5\t-\t(empty)\n",
+                log(40)
+            )
+            .as_bytes(),
+        );
+        let bad = TempLog::new(
+            "stream-bad.log",
+            log(300)
+                .replacen("\t250\t", "\tbad\t", 1)
+                .replacen("\t20\t", "\t-5\t", 1)
+                .as_bytes(),
+        );
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(log(2000).as_bytes()).expect("in memory");
+        let gzip = gzip.finish().expect("in memory");
+        let cut = TempLog::new("stream-cut.log.gz", &gzip[..gzip.len() / 2]);
+        let sets = [
+            vec![plain.path()],
+            vec![plain.path(), blocks.path(), plain.path()],
+            vec![bad.path()],
+            vec![cut.path()],
+            vec![plain.path(), cut.path(), bad.path()],
+        ];
+        let pushdown = Pushdown {
+            sample: Sampler::new(0.5, 3),
+            filter: Some(Predicate::Compare {
+                column: "n".into(),
+                op: Op::Gt,
+                value: Literal::Int(100),
+            }),
+            mime: None,
+        };
+        for paths in &sets {
+            for chunk_size in [1, 97, 4096, 1 << 20] {
+                for n_threads in [1, 3] {
+                    for skip_bad_lines in [false, true] {
+                        for n_rows in [None, Some(0), Some(5), Some(650)] {
+                            let options = ReadOptions {
+                                chunk_size,
+                                n_threads,
+                                skip_bad_lines,
+                                n_rows,
+                                ..ReadOptions::default()
+                            };
+                            assert_streams_alike(paths, &options);
+                        }
+                        let options = ReadOptions {
+                            chunk_size,
+                            n_threads,
+                            skip_bad_lines,
+                            columns: Some(vec!["n".into(), "ts".into()]),
+                            pushdown: pushdown.clone(),
+                            ..ReadOptions::default()
+                        };
+                        assert_streams_alike(paths, &options);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_says_when_a_later_block_brings_new_columns() {
+        let text = format!(
+            "{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tts\tn\textra\n\
+             #types\ttime\tcount\tstring\n2.5\t2\tx\n"
+        );
+        let file = TempLog::new("grows.log", text.as_bytes());
+        let paths = [file.path()];
+        let options = ReadOptions::default();
+        let first = layout_schema(&paths, &options, false).expect("header reads");
+        assert_eq!(first.fields().len(), 4);
+        let mut sink = Collect::default();
+        let end = crate::stream::stream_files(&paths, &options, &first, &mut sink);
+        assert!(matches!(end, Ok(crate::stream::StreamEnd::SchemaGrew)));
+        let every = layout_schema(&paths, &options, true).expect("headers read");
+        assert_eq!(every.fields().len(), 5);
+        // A block with fewer columns fits: the missing ones are null.
+        let fewer = format!(
+            "{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tts\tn\n\
+             #types\ttime\tcount\n2.5\t2\n"
+        );
+        let file = TempLog::new("fewer.log", fewer.as_bytes());
+        let output = streamed(&[file.path()], &options).expect("reads");
+        assert_eq!(column_u64(&output, "n"), [Some(1), Some(2)]);
     }
 }

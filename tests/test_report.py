@@ -143,7 +143,32 @@ def test_write_report_on_demo_logs(tmp_path: Path) -> None:
         assert expected in page
     assert [f.name for f in files.figures] == ["no80_8080.png", "exploits_types.png"]
     assert all(f.stat().st_size > 10_000 for f in files.figures)
+    # Step 1: the logs as Parquet, conn.log as the 10 % sample.
+    conn_parquet, http_parquet = files.parquet
+    sample = zf.read_zeek(logs.conn, sample=0.1, seed=42, rename="underscore")
+    assert_frame_equal(pl.read_parquet(conn_parquet), sample)
+    http = pl.read_parquet(http_parquet)
+    assert http.height == zf.read_zeek(logs.http, columns=["uid"]).height
+    assert http["mime_category"].drop_nulls().cast(pl.String).unique().sort().to_list() == [
+        "executable",
+        "exploit",
+    ]
+    assert f"{sample.height:,} rows in a" in page
     # The command line runs the same report.
     argv = ["report", "--conn", str(logs.conn), "--http", str(logs.http)]
     assert main([*argv, "--out", str(tmp_path / "cli")]) == 0
     assert (tmp_path / "cli" / "report.html").exists()
+
+
+def test_cli_report_on_the_report_data(conn_path: Path, http_path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from zeekframe.cli import main
+
+    argv = ["report", "--conn", str(conn_path), "--http", str(http_path), "--out", str(tmp_path)]
+    # The real http sample ends with a cut line: it must be skipped on purpose.
+    assert main(argv) == 1
+    with pytest.warns(zf.ZeekSkippedLinesWarning):
+        assert main([*argv, "--skip-bad-lines"]) == 0
+    counts = report.conn_port_counts(pl.read_parquet(tmp_path / "conn_sample.parquet"))
+    assert counts.height > 1000
+    assert counts["count"].is_sorted(descending=True)

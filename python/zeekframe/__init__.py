@@ -6,17 +6,20 @@ Example:
 """
 
 from zeekframe._core import __version__
+from zeekframe.convert import ConvertResult, convert
 from zeekframe.exceptions import ZeekError, ZeekParseError, ZeekSkippedLinesWarning
 from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek
 from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
 
 __all__ = [
     "REPORT_MIME_CATEGORIES",
+    "ConvertResult",
     "ZeekError",
     "ZeekParseError",
     "ZeekSchema",
     "ZeekSkippedLinesWarning",
     "__version__",
+    "convert",
     "mime_category",
     "read_zeek",
     "read_zeek_schema",

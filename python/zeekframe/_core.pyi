@@ -1,6 +1,6 @@
 """Type stubs of the Rust extension module."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __version__: str
@@ -41,4 +41,25 @@ def read_header(
     log_type: str | None = None,
     rename_underscore: bool = False,
 ) -> tuple[list[str], list[str], ArrowTable, str | None] | None: ...
+def convert_parquet(
+    paths: Sequence[str],
+    dest: str,
+    *,
+    columns: Sequence[str] | None = None,
+    n_threads: int | None = None,
+    skip_bad_lines: bool = False,
+    fields: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    log_type: str | None = None,
+    rename_underscore: bool = False,
+    chunk_size: int | None = None,
+    sample: float | None = None,
+    seed: int = 0,
+    filter: tuple[Any, ...] | None = None,
+    mime_categories: Sequence[tuple[str, Sequence[str]]] | None = None,
+    compression: str = "zstd",
+    compression_level: int | None = None,
+    row_group_size: int = 250_000,
+    progress: Callable[[int, int], object] | None = None,
+) -> tuple[int, int, list[str], int, list[tuple[str | None, int | None, str]]]: ...
 def write_demo(directory: str, *, conn_rows: int, http_rows: int, seed: int) -> tuple[str, str]: ...

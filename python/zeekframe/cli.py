@@ -3,12 +3,14 @@
 Example:
     $ zeekframe demo demo-data --scale 0.01
     $ zeekframe report --conn demo-data/conn.log --http demo-data/http.log --out report
+    $ zeekframe convert conn.log.gz -o conn.parquet --sample 0.1 --seed 42
     $ zeekframe schema conn.log
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -32,10 +34,54 @@ def _demo(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from zeekframe.report import write_report
 
-    files = write_report(args.conn, args.http, args.out, sample=args.sample, seed=args.seed)
+    files = write_report(
+        args.conn,
+        args.http,
+        args.out,
+        sample=args.sample,
+        seed=args.seed,
+        on_bad_line="skip" if args.skip_bad_lines else "raise",
+    )
     for step, seconds in files.timings.items():
         print(f"{step}: {seconds:.2f} s")
-    print(f"wrote {files.html} and {', '.join(str(f) for f in files.figures)}")
+    written = [files.html, *files.figures, *files.parquet]
+    print(f"wrote {', '.join(str(f) for f in written)}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from zeekframe.convert import ProgressBar, _convert
+
+    started = time.perf_counter()
+    result = _convert(
+        args.source,
+        args.output,
+        columns=args.columns.split(",") if args.columns else None,
+        sample=args.sample,
+        seed=args.seed,
+        filter=None,
+        compression=args.compression,
+        compression_level=args.compression_level,
+        row_group_size=args.row_group_size,
+        rename="underscore" if args.underscore else None,
+        on_bad_line="skip" if args.skip_bad_lines else "raise",
+        fields=None,
+        types=None,
+        log_type=args.log_type,
+        mime_categories=None,
+        n_threads=args.threads,
+        progress=None
+        if args.quiet
+        else (lambda total, description: ProgressBar(total, description, notebook=False)),
+    )
+    took = time.perf_counter() - started
+    size = os.path.getsize(result.path) / 1e6
+    print(
+        f"wrote {result.path} ({size:,.1f} MB): {result.rows:,} rows in "
+        f"{result.row_groups} row group(s), {len(result.columns)} columns, in {took:.1f} s"
+    )
+    if result.skipped_count:
+        print(f"skipped {result.skipped_count:,} bad line(s)")
     return 0
 
 
@@ -69,7 +115,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--out", required=True, help="directory for report.html and the figures")
     run.add_argument("--sample", type=float, default=0.1, help="fraction of conn.log to read")
     run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--skip-bad-lines", action="store_true", help="skip and count bad lines")
     run.set_defaults(run=_report)
+    conv = commands.add_parser(
+        "convert", help="convert logs to one Parquet file, streaming with bounded memory"
+    )
+    conv.add_argument("source", nargs="+", help="logs, directories or globs (plain, gz, zst)")
+    conv.add_argument("-o", "--output", required=True, help="the Parquet file to write")
+    conv.add_argument("--columns", help="comma-separated columns to keep (default: all)")
+    conv.add_argument("--sample", type=float, help="keep this fraction of the rows")
+    conv.add_argument("--seed", type=int, default=0, help="seed of --sample")
+    conv.add_argument("--compression", choices=("zstd", "snappy", "uncompressed"), default="zstd")
+    conv.add_argument("--compression-level", type=int, help="zstd level, 1-22 (default 3)")
+    conv.add_argument("--row-group-size", type=int, default=250_000, help="rows per row group")
+    conv.add_argument("--underscore", action="store_true", help="write id_orig_h for id.orig_h")
+    conv.add_argument("--skip-bad-lines", action="store_true", help="skip and count bad lines")
+    conv.add_argument("--log-type", help="for logs without a header: conn, http, ...")
+    conv.add_argument("--threads", type=int, help="parser threads (default: all cores)")
+    conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    conv.set_defaults(run=_convert)
     schema = commands.add_parser("schema", help="print a log's fields, Zeek types and dtypes")
     schema.add_argument("source")
     schema.add_argument("--log-type", help="for logs without a header: conn, http, ...")

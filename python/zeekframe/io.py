@@ -71,6 +71,20 @@ def expand_source(source: Source) -> list[str]:
     return paths
 
 
+def warn_skipped(
+    count: int, skipped: list[tuple[str | None, int | None, str]], *, stacklevel: int
+) -> None:
+    """Report the lines ``on_bad_line="skip"`` dropped, if any, as one warning."""
+    if not count:
+        return
+    first = "; ".join(message for _, _, message in skipped[:3])
+    more = f" (and {count - 3} more)" if count > 3 else ""
+    warnings.warn(
+        ZeekSkippedLinesWarning(f"skipped {count} bad line(s): {first}{more}", count, skipped),
+        stacklevel=stacklevel,
+    )
+
+
 def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
@@ -165,18 +179,7 @@ class _Reader:
             filter=parser_filter,
             mime_categories=self.mime_categories,
         )
-        if table.skipped_count:
-            shown = table.skipped
-            first = "; ".join(message for _, _, message in shown[:3])
-            more = f" (and {table.skipped_count - 3} more)" if table.skipped_count > 3 else ""
-            warnings.warn(
-                ZeekSkippedLinesWarning(
-                    f"skipped {table.skipped_count} bad line(s): {first}{more}",
-                    table.skipped_count,
-                    shown,
-                ),
-                stacklevel=4,
-            )
+        warn_skipped(table.skipped_count, table.skipped, stacklevel=5)
         return table
 
     def polars(self, table: _core.ArrowTable) -> pl.DataFrame:

@@ -10,7 +10,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// How a file's bytes are stored, detected from its first bytes (never from its name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +35,31 @@ pub fn detect(first_bytes: &[u8]) -> Compression {
     }
 }
 
+/// A file that counts the bytes read from it (before decompression), for progress reports.
+struct Counted {
+    file: File,
+    count: Arc<AtomicU64>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Open `path` and decompress it on the fly if needed. Gzip streams may have several members
 /// (concatenated rotated logs), and zstd streams several frames; both are read to the end.
-pub fn open(path: &str) -> Result<(Box<dyn Read + Send>, Compression)> {
-    let file = File::open(path).map_err(|e| Error::io(&e, path))?;
+/// `consumed`, if given, counts the bytes read from the file itself.
+pub fn open(
+    path: &str,
+    consumed: Option<&Arc<AtomicU64>>,
+) -> Result<(Box<dyn Read + Send>, Compression)> {
+    let file = Counted {
+        file: File::open(path).map_err(|e| Error::io(&e, path))?,
+        count: consumed.cloned().unwrap_or_default(),
+    };
     let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
     let compression = detect(reader.fill_buf().map_err(|e| Error::io(&e, path))?);
     let stream: Box<dyn Read + Send> = match compression {
@@ -220,6 +242,15 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         Ok(emit(chunk))
     }
 
+    /// The stream broke off after the last line read, which may itself be cut short.
+    fn stream_error(&self, error: Error) -> ReaderError {
+        ReaderError {
+            chunks_before: self.seq,
+            reader_lines: self.reader_lines + 1,
+            error,
+        }
+    }
+
     fn summary(self, error: Option<ReaderError>) -> StreamSummary<B> {
         StreamSummary {
             blocks: self.blocks,
@@ -268,15 +299,16 @@ fn first_non_blank_line(data: &[u8]) -> Option<&[u8]> {
 }
 
 /// Read `path` to the end (or until `emit` returns false), cutting it into chunks of about
-/// `chunk_size` bytes of whole lines.
+/// `chunk_size` bytes of whole lines. `consumed`, if given, counts the file's bytes read.
 pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     path: &str,
     chunk_size: usize,
     buffers: &BufferPool,
     factory: &mut F,
     emit: &mut dyn FnMut(DataChunk<B>) -> bool,
+    consumed: Option<&Arc<AtomicU64>>,
 ) -> Result<StreamSummary<B>> {
-    let (mut stream, compression) = open(path)?;
+    let (mut stream, compression) = open(path, consumed)?;
     let mut splitter = Splitter {
         factory,
         header: HeaderState::default(),
@@ -327,7 +359,11 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
         if !buffer.is_empty() {
             match splitter.split(buffer, emit) {
                 Ok(true) => {}
-                Ok(false) => return Ok(splitter.summary(None)),
+                // Told to stop at the last chunk of a damaged stream: the damage is still said.
+                Ok(false) => {
+                    let error = stream_error.map(|error| splitter.stream_error(error));
+                    return Ok(splitter.summary(error));
+                }
                 Err(error) => return Ok(splitter.summary(Some(error))),
             }
         }
@@ -338,10 +374,6 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     if let Err(error) = splitter.finish() {
         return Ok(splitter.summary(Some(error)));
     }
-    let error = stream_error.map(|error| ReaderError {
-        chunks_before: splitter.seq,
-        reader_lines: splitter.reader_lines + 1,
-        error,
-    });
+    let error = stream_error.map(|error| splitter.stream_error(error));
     Ok(splitter.summary(error))
 }

@@ -7,18 +7,19 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
-from zeekframe.io import read_zeek
+from zeekframe.convert import convert
 from zeekframe.mime import REPORT_MIME_CATEGORIES
 from zeekframe.report.analyses import conn_port_counts, http_nonstandard_ports, mime_type_hits
 from zeekframe.report.plots import plot_mime_types_by_quarter, plot_nonstandard_ports
 
 __all__ = ["ReportFiles", "write_report"]
 
-CONN_COLUMNS = ["ts", "id.orig_h", "id.resp_p"]
-HTTP_COLUMNS = ["ts", "id.orig_h", "id.resp_p", "resp_mime_types", "mime_category"]
+CONN_COLUMNS = ["ts", "id_orig_h", "id_resp_p"]
+HTTP_COLUMNS = ["ts", "id_orig_h", "id_resp_p", "resp_mime_types", "mime_category"]
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ReportFiles:
 
     html: Path
     figures: list[Path]
+    parquet: list[Path]
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -44,11 +46,16 @@ def write_report(
     *,
     sample: float = 0.1,
     seed: int = 42,
+    on_bad_line: Literal["raise", "skip"] = "raise",
 ) -> ReportFiles:
     """Run the report on ``conn`` and ``http`` and write ``report.html`` and its PNGs to ``out``.
 
-    conn.log is read with a ``sample`` fraction (the report's 10 %); logs without a header
-    are read as the standard conn and http layouts.
+    As in the report, the logs are first converted to Parquet in ``out``
+    (``conn_sample.parquet``, a ``sample`` fraction of conn.log, the report's 10 %, and
+    ``http.parquet`` with the ``mime_category`` column), with ``id_orig_h``-style names;
+    the analyses read those files. Logs without a header are read as the standard conn and
+    http layouts; ``on_bad_line="skip"`` drops bad lines (such as a last line cut short)
+    with a warning.
 
     Example:
         >>> from zeekframe.report import write_report
@@ -65,23 +72,39 @@ def write_report(
     def timed(name: str, started: float) -> None:
         timings[name] = time.perf_counter() - started
 
+    # Step 1 of the report: the logs to Parquet, conn.log as a sample.
     started = time.perf_counter()
-    conn_frame = read_zeek(
-        conn, columns=CONN_COLUMNS, sample=sample, seed=seed, log_type="conn", rename="underscore"
+    conn_parquet = convert(
+        conn,
+        directory / "conn_sample.parquet",
+        sample=sample,
+        seed=seed,
+        log_type="conn",
+        rename="underscore",
+        on_bad_line=on_bad_line,
+        progress=False,
     )
-    timed(f"read conn.log ({sample:.0%} sample)", started)
+    timed(f"conn.log to Parquet ({sample:.0%} sample)", started)
     started = time.perf_counter()
+    conn_frame = pl.read_parquet(conn_parquet.path, columns=CONN_COLUMNS)
     counts = conn_port_counts(conn_frame)
     timed("connections per origin host and port", started)
     started = time.perf_counter()
-    http_frame = read_zeek(
+    http_parquet = convert(
         http,
-        columns=HTTP_COLUMNS,
+        directory / "http.parquet",
         log_type="http",
         rename="underscore",
         mime_categories=REPORT_MIME_CATEGORIES,
+        on_bad_line=on_bad_line,
+        progress=False,
     )
-    timed("read http.log", started)
+    timed("http.log to Parquet, MIME types classified", started)
+    started = time.perf_counter()
+    http_frame = pl.read_parquet(http_parquet.path, columns=HTTP_COLUMNS).with_columns(
+        pl.col("mime_category").cast(pl.Enum(list(REPORT_MIME_CATEGORIES)))
+    )
+    timed("read http.parquet", started)
     started = time.perf_counter()
     odd = http_nonstandard_ports(http_frame)
     hits = mime_type_hits(http_frame)
@@ -110,8 +133,9 @@ def write_report(
 img{{max-width:100%}}td{{padding:0 1em}}</style></head><body>
 <h1>Zeek conn and http report</h1>
 <p>conn.log: <code>{html.escape(str(conn))}</code>, {conn_frame.height:,} rows in a
-{sample:.0%} sample; http.log: <code>{html.escape(str(http))}</code>,
-{http_frame.height:,} rows.</p>
+{sample:.0%} sample (<code>conn_sample.parquet</code>); http.log:
+<code>{html.escape(str(http))}</code>, {http_frame.height:,} rows
+(<code>http.parquet</code>).</p>
 <h2>Connections per origin host and destination port, port 80 excluded</h2>
 {_table(counts)}
 <h2>HTTP requests to ports other than 80 and 8080</h2>
@@ -126,4 +150,9 @@ img{{max-width:100%}}td{{padding:0 1em}}</style></head><body>
 """
     report_path = directory / "report.html"
     report_path.write_text(page, encoding="utf-8")
-    return ReportFiles(html=report_path, figures=figures, timings=timings)
+    return ReportFiles(
+        html=report_path,
+        figures=figures,
+        parquet=[Path(conn_parquet.path), Path(http_parquet.path)],
+        timings=timings,
+    )
