@@ -29,6 +29,7 @@ build: $(STAMP)
 lint: $(STAMP)
 	cargo fmt --check
 	cargo clippy --all-targets -q -- -D warnings
+	cargo clippy --lib --features polars-plugin -q -- -D warnings
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/ruff format --check python tests benches
 	$(VENV)/bin/mypy

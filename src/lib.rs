@@ -7,6 +7,8 @@ pub mod arrow_export;
 pub mod convert;
 pub mod demo;
 pub mod error;
+#[cfg(feature = "polars-plugin")]
+mod expressions;
 pub mod format;
 pub mod pushdown;
 pub mod reader;

@@ -207,6 +207,28 @@ def test_mime_categories_follow_the_mapping_order(tmp_path: Path) -> None:
     assert again["mime_category"].cast(pl.String).to_list()[0] == "executable"
     with pytest.raises(TypeError, match="mapping"):
         zf.read_zeek(log, mime_categories=["exploit"])  # type: ignore[call-overload]
+    # The expression plugin, on the same rows and on single strings, in both orders.
+    lists = frame.select(zf.mime_category("resp_mime_types"))
+    assert_frame_equal(lists, frame.select("mime_category"))
+    again = frame.select(zf.mime_category("resp_mime_types", reversed_order))
+    assert again["mime_category"].cast(pl.String).to_list() == [
+        "executable",
+        None,
+        None,
+        None,
+        None,
+    ]
+    single = pl.DataFrame({"t": ["application/zip", None, "binary", "text/plain"]})
+    assert single.select(zf.mime_category("t"))["mime_category"].to_list() == [
+        "exploit",
+        None,
+        "executable",
+        None,
+    ]
+    lazy = single.lazy().with_columns(zf.mime_category(pl.col("t")).alias("c")).collect()
+    assert lazy.schema["c"] == pl.Enum(["exploit", "executable"])
+    with pytest.raises(pl.exceptions.ComputeError, match="list of strings"):
+        pl.DataFrame({"n": [1, 2]}).select(zf.mime_category("n"))
 
 
 def test_every_log_through_the_pushdown_paths(wellformed_log: str, corpus: Path) -> None:

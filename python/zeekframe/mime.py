@@ -8,6 +8,7 @@ categories gets the first one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -73,7 +74,8 @@ def mime_category(
     too). A row's category is the first category, in the mapping's order, that any of its
     types belongs to, else null; the result is a Polars ``Enum`` of the category names, so a
     frame read from Parquet or pandas classifies exactly like one read with
-    ``read_zeek(..., mime_categories=...)``.
+    ``read_zeek(..., mime_categories=...)``. It is a Polars expression plugin running the
+    parser's own classification in Rust.
 
     Example:
         >>> import polars as pl
@@ -82,12 +84,18 @@ def mime_category(
         >>> df.select(zf.mime_category("resp_mime_types"))["mime_category"].to_list()
         [None, 'exploit', None]
     """
+    from polars.plugins import register_plugin_function
+
+    from zeekframe import _core
+
     pairs = normalize_mime_categories(categories)
+    names = [name for name, _ in pairs]
     column = pl.col(types) if isinstance(types, str) else types
-    # concat_list leaves a list as it is and wraps a single string, so both shapes work.
-    as_list = pl.concat_list(column)
-    result = pl.lit(None, dtype=pl.String)
-    for name, members in reversed(pairs):
-        hit = as_list.list.eval(pl.element().is_in(members)).list.any()
-        result = pl.when(hit).then(pl.lit(name)).otherwise(result)
-    return result.cast(pl.Enum([name for name, _ in pairs])).alias("mime_category")
+    classified = register_plugin_function(
+        plugin_path=Path(_core.__file__),
+        function_name="mime_category",
+        args=column,
+        kwargs={"names": names, "types": [members for _, members in pairs]},
+        is_elementwise=True,
+    )
+    return classified.cast(pl.Enum(names)).alias("mime_category")

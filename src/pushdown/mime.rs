@@ -43,7 +43,7 @@ impl MimeCategories {
         DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8))
     }
 
-    fn category(&self, types: impl Iterator<Item = Option<impl AsRef<str>>>) -> Option<u32> {
+    pub fn category(&self, types: impl Iterator<Item = Option<impl AsRef<str>>>) -> Option<u32> {
         types
             .flatten()
             .filter_map(|t| self.category_of.get(t.as_ref()).copied())
