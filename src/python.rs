@@ -223,7 +223,7 @@ fn pushdown(
 #[pyfunction]
 #[pyo3(signature = (paths, *, columns=None, n_rows=None, n_threads=None, skip_bad_lines=false,
     fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
-    sample=None, seed=0, filter=None, mime_categories=None))]
+    sample=None, seed=0, filter=None, mime_categories=None, include_file_paths=None))]
 #[allow(clippy::too_many_arguments)]
 fn read_tsv(
     py: Python<'_>,
@@ -241,6 +241,7 @@ fn read_tsv(
     seed: u64,
     filter: Option<Bound<'_, PyAny>>,
     mime_categories: Option<Vec<(String, Vec<String>)>>,
+    include_file_paths: Option<String>,
 ) -> PyResult<ArrowTable> {
     let options = ReadOptions {
         columns,
@@ -248,6 +249,7 @@ fn read_tsv(
         skip_bad_lines,
         chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
         pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
+        include_file_paths,
         ..options(n_threads, fields, types, log_type, rename_underscore)
     };
     let output = run(py, || read_files(&paths, &options))?;
@@ -266,7 +268,7 @@ fn read_tsv(
 #[pyo3(signature = (paths, dest, *, columns=None, n_threads=None, skip_bad_lines=false,
     fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
     sample=None, seed=0, filter=None, mime_categories=None, compression="zstd",
-    compression_level=None, row_group_size=250_000, progress=None))]
+    compression_level=None, row_group_size=250_000, include_file_paths=None, progress=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn convert_parquet(
     py: Python<'_>,
@@ -287,6 +289,7 @@ fn convert_parquet(
     compression: &str,
     compression_level: Option<i32>,
     row_group_size: usize,
+    include_file_paths: Option<String>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(
     u64,
@@ -318,6 +321,7 @@ fn convert_parquet(
         skip_bad_lines,
         chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
         pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
+        include_file_paths,
         ..options(n_threads, fields, types, log_type, rename_underscore)
     };
     let parquet = ParquetOptions {
@@ -406,6 +410,48 @@ fn read_header(
     )))
 }
 
+/// Each file's `#path` (its log type), or `None` for a file without a header; read in
+/// parallel.
+#[pyfunction]
+#[pyo3(signature = (paths, *, n_threads=None))]
+fn log_paths(
+    py: Python<'_>,
+    paths: Vec<String>,
+    n_threads: Option<usize>,
+) -> PyResult<Vec<Option<String>>> {
+    use rayon::prelude::*;
+    let threads = n_threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    run(py, || {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        pool.install(|| {
+            paths
+                .par_iter()
+                .map(|p| crate::source::peek_log_path(p))
+                .collect()
+        })
+    })
+}
+
+/// The built-in schemas: `(log type, version, field names, Zeek types)`, in registry order.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn builtin_schemas() -> Vec<(String, String, Vec<String>, Vec<String>)> {
+    crate::format::schemas::builtin_schemas()
+        .into_iter()
+        .map(|s| {
+            (
+                s.log_type.to_owned(),
+                s.version.to_owned(),
+                s.fields.iter().map(|f| (*f).to_owned()).collect(),
+                s.types.iter().map(|t| (*t).to_owned()).collect(),
+            )
+        })
+        .collect()
+}
+
 /// Write the demo `conn.log` and `http.log` into `directory`.
 #[pyfunction]
 #[pyo3(signature = (directory, *, conn_rows, http_rows, seed))]
@@ -432,5 +478,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(read_tsv, module)?)?;
     module.add_function(wrap_pyfunction!(read_header, module)?)?;
     module.add_function(wrap_pyfunction!(convert_parquet, module)?)?;
+    module.add_function(wrap_pyfunction!(builtin_schemas, module)?)?;
+    module.add_function(wrap_pyfunction!(log_paths, module)?)?;
     Ok(())
 }

@@ -36,6 +36,8 @@ pub struct ReadOptions {
     pub rename_underscore: bool,
     pub chunk_size: usize,
     pub pushdown: Pushdown,
+    /// Add a column of this name holding each row's file path, as given.
+    pub include_file_paths: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -51,6 +53,7 @@ impl Default for ReadOptions {
             rename_underscore: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             pushdown: Pushdown::default(),
+            include_file_paths: None,
         }
     }
 }
@@ -396,14 +399,17 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
     let schema = unify(&blocks, options)?;
     let mut batches = Vec::new();
     let mut remaining = options.n_rows.unwrap_or(usize::MAX);
-    for chunk in files.iter().flat_map(|f| &f.chunks) {
+    let chunks = files
+        .iter()
+        .flat_map(|f| f.chunks.iter().map(|c| (f.path.as_str(), c)));
+    for (path, chunk) in chunks {
         if remaining == 0 {
             break;
         }
         if chunk.output.rows == 0 {
             continue;
         }
-        let batch = chunk_batch(chunk, &schema)?;
+        let batch = chunk_batch(chunk, &schema, path, options)?;
         let take = remaining.min(batch.num_rows());
         remaining -= take;
         batches.push(if take < batch.num_rows() {
@@ -543,6 +549,15 @@ pub(crate) fn unify(blocks: &[(&str, &Block)], options: &ReadOptions) -> Result<
             String::new(),
         ));
     }
+    if let Some(name) = &options.include_file_paths {
+        if let Some((_, _, path)) = columns.iter().find(|(n, _, _)| n == name) {
+            return Err(Error::schema(format!(
+                "include_file_paths={name:?} is already a column of the log; choose another name"
+            ))
+            .with_path(path));
+        }
+        columns.push((name.clone(), DataType::Utf8View, String::new()));
+    }
     if let Some(wanted) = options.wanted() {
         let mut ordered = Vec::with_capacity(wanted.len());
         for name in &wanted {
@@ -637,7 +652,14 @@ fn dedup(names: Vec<&str>) -> Vec<&str> {
     seen
 }
 
-pub(crate) fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<RecordBatch> {
+/// The columns of one chunk as a batch of `schema`: its own columns, nulls for the columns
+/// other blocks have, the derived `mime_category` and the file path column.
+pub(crate) fn chunk_batch(
+    chunk: &ParsedChunk,
+    schema: &SchemaRef,
+    path: &str,
+    options: &ReadOptions,
+) -> Result<RecordBatch> {
     let block = &chunk.block;
     let selected: Vec<usize> = block.selected().collect();
     let arrays: Vec<ArrayRef> = schema
@@ -649,6 +671,9 @@ pub(crate) fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<Rec
                     return mime.clone();
                 }
             }
+            if options.include_file_paths.as_ref() == Some(field.name()) {
+                return repeated_string(path, chunk.output.rows);
+            }
             selected
                 .iter()
                 .position(|&f| block.names[f] == *field.name())
@@ -659,6 +684,20 @@ pub(crate) fn chunk_batch(chunk: &ParsedChunk, schema: &SchemaRef) -> Result<Rec
     let options = RecordBatchOptions::new().with_row_count(Some(chunk.output.rows));
     RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
         .map_err(|e| Error::schema(format!("cannot assemble columns: {e}")))
+}
+
+/// `rows` copies of `value`, sharing one copy of its bytes.
+fn repeated_string(value: &str, rows: usize) -> ArrayRef {
+    let view = crate::tsv::builders::string_view(value.as_bytes(), 0, 0);
+    let buffers = if value.len() > 12 {
+        vec![arrow_buffer::Buffer::from(value.as_bytes())]
+    } else {
+        Vec::new()
+    };
+    let views = arrow_buffer::ScalarBuffer::from(vec![view; rows]);
+    // SAFETY: every view describes `value`, a valid UTF-8 string, inline or at offset 0 of
+    // the one buffer.
+    Arc::new(unsafe { arrow_array::StringViewArray::new_unchecked(views, buffers.into(), None) })
 }
 
 /// The layout of the first header block of `path` (or of its first line, for a log without a

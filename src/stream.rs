@@ -318,7 +318,8 @@ impl Emitter<'_> {
             if !fits(&chunk.block, self.schema) {
                 return Ok(Next::SchemaGrew);
             }
-            let mut batch = chunk_batch(&chunk, self.schema)?;
+            let path = &self.paths[self.file];
+            let mut batch = chunk_batch(&chunk, self.schema, path, self.options)?;
             if let Some(remaining) = remaining {
                 batch = batch.slice(0, batch.num_rows().min(remaining as usize));
             }

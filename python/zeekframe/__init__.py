@@ -8,7 +8,7 @@ Example:
 from zeekframe._core import __version__
 from zeekframe.convert import ConvertResult, convert
 from zeekframe.exceptions import ZeekError, ZeekParseError, ZeekSkippedLinesWarning
-from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek
+from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek, zeek_log_types
 from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "read_zeek",
     "read_zeek_schema",
     "scan_zeek",
+    "zeek_log_types",
 ]

@@ -32,6 +32,7 @@ def read_tsv(
     seed: int = 0,
     filter: tuple[Any, ...] | None = None,
     mime_categories: Sequence[tuple[str, Sequence[str]]] | None = None,
+    include_file_paths: str | None = None,
 ) -> ArrowTable: ...
 def read_header(
     path: str,
@@ -60,6 +61,9 @@ def convert_parquet(
     compression: str = "zstd",
     compression_level: int | None = None,
     row_group_size: int = 250_000,
+    include_file_paths: str | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> tuple[int, int, list[str], int, list[tuple[str | None, int | None, str]]]: ...
+def log_paths(paths: Sequence[str], *, n_threads: int | None = None) -> list[str | None]: ...
+def builtin_schemas() -> list[tuple[str, str, list[str], list[str]]]: ...
 def write_demo(directory: str, *, conn_rows: int, http_rows: int, seed: int) -> tuple[str, str]: ...

@@ -69,6 +69,7 @@ def _convert(args: argparse.Namespace) -> int:
         types=None,
         log_type=args.log_type,
         mime_categories=None,
+        include_file_paths=args.include_file_paths,
         n_threads=args.threads,
         progress=None
         if args.quiet
@@ -130,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     conv.add_argument("--row-group-size", type=int, default=250_000, help="rows per row group")
     conv.add_argument("--underscore", action="store_true", help="write id_orig_h for id.orig_h")
     conv.add_argument("--skip-bad-lines", action="store_true", help="skip and count bad lines")
-    conv.add_argument("--log-type", help="for logs without a header: conn, http, ...")
+    conv.add_argument(
+        "--log-type", help="only logs of this type (conn, http, ...); the layout of headerless ones"
+    )
+    conv.add_argument("--include-file-paths", metavar="NAME", help="add a column of file paths")
     conv.add_argument("--threads", type=int, help="parser threads (default: all cores)")
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(run=_convert)

@@ -84,6 +84,7 @@ def convert(
     types: Sequence[str] | None = None,
     log_type: str | None = None,
     mime_categories: MimeCategories | None = None,
+    include_file_paths: str | None = None,
     n_threads: int | None = None,
     progress: bool = True,
 ) -> ConvertResult:
@@ -114,6 +115,7 @@ def convert(
         types: Zeek types of ``fields``.
         log_type: Built-in layout of logs without a header, such as ``"conn"``.
         mime_categories: Add the ``mime_category`` column (see ``REPORT_MIME_CATEGORIES``).
+        include_file_paths: Add a column of this name with each row's file path.
         n_threads: Parser threads; all cores by default.
         progress: Show a progress bar (in Jupyter, a widget) when the work takes over a
             second.
@@ -142,6 +144,7 @@ def convert(
         types=types,
         log_type=log_type,
         mime_categories=mime_categories,
+        include_file_paths=include_file_paths,
         n_threads=n_threads,
         progress=(lambda total, description: ProgressBar(total, description, notebook=True))
         if progress
@@ -166,6 +169,7 @@ def _convert(
     types: Sequence[str] | None,
     log_type: str | None,
     mime_categories: MimeCategories | None,
+    include_file_paths: str | None,
     n_threads: int | None,
     progress: ProgressFactory | None,
 ) -> ConvertResult:
@@ -181,6 +185,7 @@ def _convert(
         sample=sample,
         seed=seed,
         mime_categories=mime_categories,
+        include_file_paths=include_file_paths,
     )
     target = os.fspath(dest)
     if os.path.isdir(target):
@@ -194,6 +199,8 @@ def _convert(
         raise ValueError(f"row_group_size must be at least 1, not {row_group_size}")
     if isinstance(columns, str):
         raise TypeError(f"columns= takes a list of names, not the string {columns!r}")
+    if include_file_paths is not None and columns is not None and include_file_paths not in columns:
+        columns = [*columns, include_file_paths]
     parser_filter = None
     if filter is not None:
         parser_filter, complete = translate(filter, reader.schema())
@@ -222,6 +229,7 @@ def _convert(
             seed=reader.seed,
             filter=parser_filter,
             mime_categories=reader.mime_categories,
+            include_file_paths=reader.include_file_paths,
             compression=compression,
             compression_level=compression_level,
             row_group_size=row_group_size,

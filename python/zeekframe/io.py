@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["MIME_CATEGORY", "Source", "ZeekSchema", "read_zeek", "read_zeek_schema", "scan_zeek"]
+__all__ = [
+    "MIME_CATEGORY",
+    "Source",
+    "ZeekSchema",
+    "read_zeek",
+    "read_zeek_schema",
+    "scan_zeek",
+    "zeek_log_types",
+]
 
 MIME_CATEGORY = "mime_category"
 """The column ``mime_categories=`` adds."""
@@ -33,12 +41,19 @@ Source = Union[PathLike, Sequence[PathLike]]
 Output = Literal["polars", "arrow", "pandas"]
 
 
-def expand_source(source: Source) -> list[str]:
+def expand_source(source: Source, log_type: str | None = None) -> list[str]:
     """List the files a source names, in a stable order.
+
+    With ``log_type``, the files found inside a directory or by a glob are only those of that
+    log type: their header's ``#path``, or for a file without a header its name
+    (``conn.log``, ``conn.00:00:00-01:00:00.log.gz``). Files named one by one are always
+    kept.
 
     Example:
         >>> expand_source("logs/2012-03-16/conn.*.log")  # doctest: +SKIP
         ['logs/2012-03-16/conn.00:00:00-01:00:00.log', ...]
+        >>> expand_source("logs/", log_type="dns")  # doctest: +SKIP
+        ['logs/2012-03-16/dns.00:00:00-01:00:00.log.gz', ...]
     """
     items: list[PathLike]
     if isinstance(source, (str, os.PathLike)):
@@ -60,15 +75,51 @@ def expand_source(source: Source) -> list[str]:
             )
             if not inside:
                 raise FileNotFoundError(f"{text}: the directory holds no files")
-            paths.extend(inside)
+            paths.extend(_of_log_type(text, inside, log_type))
         elif glob.has_magic(text) and not os.path.exists(text):
             matches = sorted(p for p in glob.glob(text, recursive=True) if os.path.isfile(p))
             if not matches:
                 raise FileNotFoundError(f"{text}: no file matches the pattern")
-            paths.extend(matches)
+            paths.extend(_of_log_type(text, matches, log_type))
         else:
             paths.append(text)
     return paths
+
+
+#: Each file's ``#path`` by (path, size, modification time): picking several log types out
+#: of the same archive reads each header once.
+_LOG_PATHS: dict[tuple[str, int, int], str | None] = {}
+
+
+def _log_paths(paths: list[str]) -> list[str | None]:
+    keys = []
+    for path in paths:
+        stat = os.stat(path)
+        keys.append((path, stat.st_size, stat.st_mtime_ns))
+    unknown = [key for key in keys if key not in _LOG_PATHS]
+    if unknown:
+        if len(_LOG_PATHS) > 1_000_000:
+            _LOG_PATHS.clear()
+        _LOG_PATHS.update(zip(unknown, _core.log_paths([key[0] for key in unknown])))
+    return [_LOG_PATHS[key] for key in keys]
+
+
+def _of_log_type(source: str, found: list[str], log_type: str | None) -> list[str]:
+    """The files of ``found`` (inside ``source``) whose log type is ``log_type``."""
+    if log_type is None:
+        return found
+    kept = [
+        path
+        for path, header_path in zip(found, _log_paths(found))
+        if header_path == log_type
+        or (header_path is None and os.path.basename(path).startswith(f"{log_type}."))
+    ]
+    if not kept:
+        raise FileNotFoundError(
+            f"{source}: none of its {len(found)} files is a {log_type} log "
+            f"(by #path, or by a name starting with {log_type + '.'!r})"
+        )
+    return kept
 
 
 def warn_skipped(
@@ -113,6 +164,7 @@ class _Reader:
     sample: float | None
     seed: int
     mime_categories: list[tuple[str, list[str]]] | None
+    include_file_paths: str | None
 
     @classmethod
     def create(
@@ -128,6 +180,7 @@ class _Reader:
         sample: float | None,
         seed: int,
         mime_categories: MimeCategories | None,
+        include_file_paths: str | None = None,
     ) -> _Reader:
         _check_choice("on_bad_line", on_bad_line, ("raise", "skip"))
         _check_choice("rename", rename, (None, "underscore"))
@@ -137,8 +190,10 @@ class _Reader:
             raise ValueError(f"sample must be a fraction between 0 and 1, not {sample}")
         if not 0 <= seed < 2**64:
             raise ValueError(f"seed must be an integer in [0, 2**64), not {seed}")
+        if include_file_paths is not None and not isinstance(include_file_paths, str):
+            raise TypeError(f"include_file_paths= takes a column name, not {include_file_paths!r}")
         return cls(
-            paths=expand_source(source),
+            paths=expand_source(source, log_type),
             n_threads=n_threads,
             rename=rename,
             skip_bad_lines=on_bad_line == "skip",
@@ -150,6 +205,7 @@ class _Reader:
             mime_categories=(
                 None if mime_categories is None else normalize_mime_categories(mime_categories)
             ),
+            include_file_paths=include_file_paths,
         )
 
     @property
@@ -178,6 +234,7 @@ class _Reader:
             seed=self.seed,
             filter=parser_filter,
             mime_categories=self.mime_categories,
+            include_file_paths=self.include_file_paths,
         )
         warn_skipped(table.skipped_count, table.skipped, stacklevel=5)
         return table
@@ -209,6 +266,13 @@ class _Reader:
         enum = self.mime_enum
         if enum is not None:
             columns.setdefault(MIME_CATEGORY, enum)
+        if self.include_file_paths is not None:
+            if self.include_file_paths in columns:
+                raise ZeekError(
+                    f"include_file_paths={self.include_file_paths!r} is already a column of "
+                    "the log; choose another name"
+                )
+            columns[self.include_file_paths] = pl.String()
         return pl.Schema(columns)
 
     def frame(
@@ -226,7 +290,10 @@ class _Reader:
         if predicate is None:
             return self.polars(self.table(columns, n_rows, None))
         schema = self.schema() if schema is None else schema
-        parser_filter, complete = translate(predicate, schema)
+        # The parser filters on the log's own columns; a condition on the file path column
+        # is left to Polars.
+        log_columns = {k: v for k, v in schema.items() if k != self.include_file_paths}
+        parser_filter, complete = translate(predicate, log_columns)
         if complete:
             return self.polars(self.table(columns, n_rows, parser_filter))
         # Polars applies the predicate too, so it needs the predicate's columns and every
@@ -285,6 +352,7 @@ def read_zeek(
     seed: int = ...,
     filter: pl.Expr | None = ...,
     mime_categories: MimeCategories | None = ...,
+    include_file_paths: str | None = ...,
     output: Literal["polars"] = ...,
 ) -> pl.DataFrame: ...
 @overload
@@ -303,6 +371,7 @@ def read_zeek(
     seed: int = ...,
     filter: pl.Expr | None = ...,
     mime_categories: MimeCategories | None = ...,
+    include_file_paths: str | None = ...,
     output: Literal["arrow"],
 ) -> pa.Table: ...
 @overload
@@ -321,6 +390,7 @@ def read_zeek(
     seed: int = ...,
     filter: pl.Expr | None = ...,
     mime_categories: MimeCategories | None = ...,
+    include_file_paths: str | None = ...,
     output: Literal["pandas"],
 ) -> pd.DataFrame: ...
 def read_zeek(
@@ -338,6 +408,7 @@ def read_zeek(
     seed: int = 0,
     filter: pl.Expr | None = None,
     mime_categories: MimeCategories | None = None,
+    include_file_paths: str | None = None,
     output: Output = "polars",
 ) -> pl.DataFrame | pa.Table | pd.DataFrame:
     """Read Zeek TSV logs into a typed frame.
@@ -366,8 +437,11 @@ def read_zeek(
         fields: field names of a log without a header.
         types: Zeek types of ``fields`` (``"time"``, ``"count"``, ``"set[string]"``...);
             default all ``"string"``.
-        log_type: for a log without a header, the standard log it is (``"conn"``, ``"http"``):
-            its built-in field list is chosen by the number of fields on the first line.
+        log_type: the log type (``"conn"``, ``"http"``, see :func:`zeek_log_types`). In a
+            directory or glob of mixed logs it keeps only the files of that type (by
+            ``#path``, or by file name for logs without a header); for a log without a header
+            it gives the built-in field list, chosen by the number of fields on the first
+            line.
         sample: keep each line with this probability (Bernoulli sampling). Whether a line is
             kept depends only on ``seed``, the file's path as given and the line's byte
             offset, so the same lines come back for any thread count; lines left out are not
@@ -383,6 +457,8 @@ def read_zeek(
             order, that any of a response's types belongs to, else null. Computed while
             parsing; filters on it are pushed down too. See
             :data:`zeekframe.REPORT_MIME_CATEGORIES`.
+        include_file_paths: add a column of this name holding each row's file path (as
+            found, or as given), such as ``"file"``.
         output: ``"polars"`` (default), ``"arrow"`` (``pyarrow.Table``) or ``"pandas"``
             (Arrow-backed dtypes: nullable counts stay integers, times stay microsecond UTC).
 
@@ -420,8 +496,11 @@ def read_zeek(
         sample=sample,
         seed=seed,
         mime_categories=mime_categories,
+        include_file_paths=include_file_paths,
     )
     wanted = _output_names("columns", columns, rename)
+    if include_file_paths is not None and wanted is not None and include_file_paths not in wanted:
+        wanted.append(include_file_paths)
     if output == "polars":
         return reader.frame(wanted, filter, n_rows)
     import pyarrow as pa
@@ -445,6 +524,7 @@ def scan_zeek(
     sample: float | None = None,
     seed: int = 0,
     mime_categories: MimeCategories | None = None,
+    include_file_paths: str | None = None,
 ) -> pl.LazyFrame:
     """Scan Zeek TSV logs lazily: a Polars LazyFrame whose reads are pushed into the parser.
 
@@ -478,6 +558,7 @@ def scan_zeek(
         sample=sample,
         seed=seed,
         mime_categories=mime_categories,
+        include_file_paths=include_file_paths,
     )
     schema = reader.schema()
 
@@ -577,4 +658,36 @@ def read_zeek_schema(
         zeek_types=zeek_types,
         polars_schema=pl.DataFrame(empty).schema,
         path=log_path,
+    )
+
+
+def zeek_log_types() -> pl.DataFrame:
+    """The built-in schemas of standard Zeek logs, one row per log type and version.
+
+    These give the layout of logs written without a header (``log_type="conn"`` picks the
+    first schema of that type, newest first, whose field count matches the log's first
+    line). The registry is the data file ``src/format/schemas.txt`` of the Rust crate.
+
+    Example:
+        >>> import zeekframe as zf
+        >>> types = zf.zeek_log_types()
+        >>> types.filter(log_type="conn").select("version", "field_count").rows()
+        [('zeek-7+', 22), ('zeek-3..6', 21), ('bro-2.x', 20)]
+    """
+    rows = _core.builtin_schemas()
+    return pl.DataFrame(
+        {
+            "log_type": [r[0] for r in rows],
+            "version": [r[1] for r in rows],
+            "field_count": [len(r[2]) for r in rows],
+            "fields": [r[2] for r in rows],
+            "types": [r[3] for r in rows],
+        },
+        schema={
+            "log_type": pl.String,
+            "version": pl.String,
+            "field_count": pl.UInt32,
+            "fields": pl.List(pl.String),
+            "types": pl.List(pl.String),
+        },
     )

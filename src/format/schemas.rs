@@ -82,9 +82,27 @@ mod tests {
                 "{}",
                 schema.version
             );
-            assert_eq!(schema.fields[0], "ts");
-            assert_eq!(schema.types[0], "time");
+            // Every log starts with its time, except the list of loaded scripts.
+            if schema.log_type != "loaded_scripts" {
+                assert_eq!(schema.fields[0], "ts");
+                assert_eq!(schema.types[0], "time");
+            }
         }
+        // Newest first within a log type.
+        let conn: Vec<&str> = schemas
+            .iter()
+            .filter(|s| s.log_type == "conn")
+            .map(|s| s.version)
+            .collect();
+        assert_eq!(conn, ["zeek-7+", "zeek-3..6", "bro-2.x"]);
+    }
+
+    #[test]
+    fn a_field_count_two_versions_share_picks_the_newest() -> Result<()> {
+        assert_eq!(schema_for("notice", 26)?.version, "zeek-6");
+        assert_eq!(schema_for("ssl", 19)?.version, "zeek-6");
+        assert_eq!(schema_for("ssl", 20)?.version, "bro-2.x");
+        Ok(())
     }
 
     #[test]

@@ -72,6 +72,30 @@ pub fn open(
     Ok((stream, compression))
 }
 
+/// The `#path` of a log's first header block (its log type), reading no further than the
+/// header; `None` for a log without one.
+pub fn peek_log_path(path: &str) -> Result<Option<String>> {
+    const LIMIT: u64 = 64 << 10;
+    let (stream, _) = open(path, None)?;
+    let mut head = Vec::new();
+    stream
+        .take(LIMIT)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(&e, path))?;
+    let mut header = HeaderState::default();
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !line.starts_with(b"#") {
+            break;
+        }
+        header.apply(line).map_err(|e| e.with_path(path))?;
+        if header.path.is_some() {
+            break;
+        }
+    }
+    Ok(header.path)
+}
+
 /// Chunk buffers handed back by the parsers once a chunk is parsed, so the reader refills
 /// memory that is already mapped and warm instead of asking the kernel for fresh pages.
 #[derive(Debug, Default)]

@@ -233,10 +233,7 @@ impl Strings {
     fn push(&mut self, text: &[u8]) {
         let len = text.len();
         let view = if len <= MAX_INLINE {
-            let mut bytes = [0u8; 16];
-            bytes[..4].copy_from_slice(&(len as u32).to_le_bytes());
-            bytes[4..4 + len].copy_from_slice(text);
-            u128::from_le_bytes(bytes)
+            string_view(text, 0, 0)
         } else {
             if self.data.len() + len > u32::MAX as usize {
                 let full = std::mem::replace(&mut self.data, Values::with_capacity(0));
@@ -244,12 +241,7 @@ impl Strings {
             }
             let offset = self.data.len() as u32;
             self.data.extend_from_slice(text);
-            let mut prefix = [0u8; 4];
-            prefix.copy_from_slice(&text[..4]);
-            u128::from(len as u32)
-                | u128::from(u32::from_le_bytes(prefix)) << 32
-                | u128::from(self.full_buffers.len() as u32) << 64
-                | u128::from(offset) << 96
+            string_view(text, self.full_buffers.len() as u32, offset)
         };
         self.views.push(view);
         self.nulls.append_non_null();
@@ -622,6 +614,26 @@ impl Builder {
                 Arc::new(ListArray::new(field, offsets, list.element.finish(), nulls))
             }
         }
+    }
+}
+
+/// The Arrow string view of `text`: inline up to 12 bytes, else its length, its first four
+/// bytes and where it is (`buffer`, `offset`).
+#[inline(always)]
+pub(crate) fn string_view(text: &[u8], buffer: u32, offset: u32) -> u128 {
+    let len = text.len();
+    if len <= MAX_INLINE {
+        let mut bytes = [0u8; 16];
+        bytes[..4].copy_from_slice(&(len as u32).to_le_bytes());
+        bytes[4..4 + len].copy_from_slice(text);
+        u128::from_le_bytes(bytes)
+    } else {
+        let mut prefix = [0u8; 4];
+        prefix.copy_from_slice(&text[..4]);
+        u128::from(len as u32)
+            | u128::from(u32::from_le_bytes(prefix)) << 32
+            | u128::from(buffer) << 64
+            | u128::from(offset) << 96
     }
 }
 

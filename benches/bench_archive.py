@@ -1,0 +1,139 @@
+"""Reading a whole archive of rotated logs: zeekframe against a Python loop of by-hand reads.
+
+The input is the 1,055 hourly-rotated ``.log.gz`` files of ``rita/`` in the log corpus
+(``../shared/zeek-logs``, or ``ZEEK_LOGS_DIR``): three days of a real sensor, 21 log types,
+and zeekctl's ``conn-summary`` text reports, which are not logs and are left out. Both
+candidates return one frame per log type:
+
+- zeekframe: ``read_zeek(pattern, log_type=t)`` for each type (``#path`` picks the files).
+- by hand: for each type, a Python loop of ``by_hand.read_polars`` (``pl.read_csv`` with the
+  header's schema and exact conversions) over the type's files, then
+  ``pl.concat(how="diagonal")`` (files of one type may have different columns).
+
+``conn`` alone is timed too. Fresh process per measurement, alternating, medians; the first
+repetition checks that both give the same frames.
+
+Usage::
+
+    python benches/bench_archive.py [--reps 5] [--markdown OUT.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness import load_average, machine_facts, run_child, timed
+
+HERE = Path(__file__).resolve().parent
+CORPUS = Path(os.environ.get("ZEEK_LOGS_DIR", HERE.parents[1] / "shared" / "zeek-logs"))
+PATTERN = "test_data__missing_host__*"
+CANDIDATES = {
+    "zeekframe": "read_zeek(pattern, log_type=t) per log type",
+    "by hand": "loop of pl.read_csv + conversions per file, concat(how='diagonal') per type",
+    "zeekframe conn": "read_zeek(pattern, log_type='conn')",
+    "by hand conn": "the same loop over the 72 conn files",
+}
+
+
+def files_by_type(directory: Path) -> dict[str, list[Path]]:
+    """The archive's logs by log type, from their names (``.../<day>__<type>.<hours>...``)."""
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(directory.glob(PATTERN)):
+        log_type = path.name.split("__")[-1].split(".")[0]
+        if log_type.endswith("-summary"):
+            continue  # zeekctl's text report, not a log
+        groups.setdefault(log_type, []).append(path)
+    return groups
+
+
+def child(key: str, directory: Path, check: bool) -> dict[str, Any]:
+    """One measurement of ``key`` in this fresh process."""
+    import polars as pl
+    from by_hand import read_polars
+
+    import zeekframe as zf
+
+    groups = files_by_type(directory)
+    if key.endswith("conn"):
+        groups = {"conn": groups["conn"]}
+    pattern = str(directory / PATTERN)
+
+    def by_zeekframe() -> dict[str, pl.DataFrame]:
+        return {t: zf.read_zeek(pattern, log_type=t) for t in groups}
+
+    def by_hand() -> dict[str, pl.DataFrame]:
+        return {
+            t: pl.concat([read_polars(p) for p in paths], how="diagonal")
+            for t, paths in groups.items()
+        }
+
+    run = by_zeekframe if key.startswith("zeekframe") else by_hand
+    frames, measured = timed(run)
+    if check:
+        other = by_hand() if run is by_zeekframe else by_zeekframe()
+        for log_type, frame in frames.items():
+            expected = other[log_type].select(frame.columns)
+            assert frame.equals(expected), log_type
+    rows = sum(f.height for f in frames.values())
+    return {**measured, "rows": rows, "files": sum(len(p) for p in groups.values())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--child", nargs=3, metavar=("KEY", "DIR", "CHECK"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        key, directory, check = args.child
+        print(json.dumps(child(key, Path(directory), check == "1")))
+        return 0
+    directory = CORPUS / "rita"
+    if not directory.is_dir():
+        print(f"no log corpus at {CORPUS}: set ZEEK_LOGS_DIR", file=sys.stderr)
+        return 1
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in CANDIDATES}
+    for rep in range(args.reps):
+        for key in CANDIDATES:
+            check = "1" if rep == 0 else "0"
+            result = run_child(Path(__file__), ["--child", key, str(directory), check], key)
+            runs[key].append(result)
+            print(f"rep {rep + 1}/{args.reps} {key:16} {result['seconds']:.2f} s", file=sys.stderr)
+    lines = [
+        "# zeekframe archive benchmark: rita's hourly logs",
+        "",
+        *(f"- {fact}" for fact in machine_facts(sorted(directory.glob(PATTERN))[:1])),
+        f"- {args.reps} alternating repetitions, each in a fresh process; medians; the first "
+        "repetition checked that both candidates give equal frames",
+        "",
+        "| candidate | what | files | rows | median s | CPU s | peak RSS MB | speed-up |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, what in CANDIDATES.items():
+        seconds = statistics.median(r["seconds"] for r in runs[key])
+        cpu = statistics.median(r["cpu_seconds"] for r in runs[key])
+        peak = statistics.median(r["peak_bytes"] for r in runs[key]) / 1e6
+        base_key = "zeekframe conn" if key.endswith("conn") else "zeekframe"
+        base = statistics.median(r["seconds"] for r in runs[base_key])
+        ratio = "baseline" if key == base_key else f"zeekframe {seconds / base:.1f}x faster"
+        first = runs[key][0]
+        lines.append(
+            f"| {key} | {what} | {first['files']} | {first['rows']:,} | {seconds:.2f} | "
+            f"{cpu:.2f} | {peak:.0f} | {ratio} |"
+        )
+    lines += ["", f"- load average at the end (1, 5, 15 min): {load_average()}"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
