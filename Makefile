@@ -52,6 +52,7 @@ bench: build
 	$(PY) benches/bench_read.py
 	$(PY) benches/bench_pushdown.py
 	$(PY) benches/bench_report.py
+	$(PY) benches/bench_archive.py
 
 fmt: $(STAMP)
 	cargo fmt

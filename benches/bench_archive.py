@@ -77,9 +77,20 @@ def child(key: str, directory: Path, check: bool) -> dict[str, Any]:
     frames, measured = timed(run)
     if check:
         other = by_hand() if run is by_zeekframe else by_zeekframe()
-        for log_type, frame in frames.items():
-            expected = other[log_type].select(frame.columns)
-            assert frame.equals(expected), log_type
+        ours = frames if run is by_zeekframe else other
+        hand = other if run is by_zeekframe else frames
+        for log_type, frame in ours.items():
+            expected = hand[log_type].select(frame.columns)
+            # by_hand leaves `(empty)` and `\\xHH` escapes in string columns as they are (see
+            # its docstring): string values are compared where it has neither.
+            for name, dtype in frame.schema.items():
+                mine, theirs = frame[name], expected[name]
+                if dtype == pl.String:
+                    plain = ~theirs.str.contains("\\", literal=True).fill_null(False) & (
+                        theirs != "(empty)"
+                    ).fill_null(True)
+                    mine, theirs = mine.filter(plain), theirs.filter(plain)
+                assert mine.equals(theirs), f"{log_type}.{name}"
     rows = sum(f.height for f in frames.values())
     return {**measured, "rows": rows, "files": sum(len(p) for p in groups.values())}
 
@@ -98,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     if not directory.is_dir():
         print(f"no log corpus at {CORPUS}: set ZEEK_LOGS_DIR", file=sys.stderr)
         return 1
+    files = sorted(directory.glob(PATTERN))
+    size = sum(p.stat().st_size for p in files)
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in CANDIDATES}
     for rep in range(args.reps):
         for key in CANDIDATES:
@@ -108,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# zeekframe archive benchmark: rita's hourly logs",
         "",
-        *(f"- {fact}" for fact in machine_facts(sorted(directory.glob(PATTERN))[:1])),
+        *(f"- {fact}" for fact in machine_facts([])[:2]),
+        f"- input: {directory}/{PATTERN}, {len(files)} files, {size / 1e6:.1f} MB gzipped",
         f"- {args.reps} alternating repetitions, each in a fresh process; medians; the first "
         "repetition checked that both candidates give equal frames",
         "",

@@ -155,7 +155,12 @@ def read_polars(path: Path) -> pl.DataFrame:
         elif isinstance(target, pl.List):
             read_as[name] = pl.String()
             empty = pl.lit([], dtype=target)
-            split = col.str.split(header.set_separator).cast(target)
+            split = col.str.split(header.set_separator)
+            if _container_inner(zeek_type) in ("time", "interval"):
+                # Exact, as for scalar times: through Decimal, never a float.
+                element = pl.element().cast(pl.Decimal(18, 6))
+                split = split.list.eval(_micros_as_int(element))
+            split = split.cast(target)
             conversions.append(
                 pl.when(col == header.empty_field).then(empty).otherwise(split).alias(name)
             )
