@@ -10,6 +10,7 @@ pub mod error;
 #[cfg(feature = "polars-plugin")]
 mod expressions;
 pub mod format;
+pub mod json;
 pub mod pushdown;
 pub mod reader;
 pub mod source;

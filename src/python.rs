@@ -5,7 +5,7 @@ use crate::arrow_export;
 use crate::convert::{convert, ParquetCompression, ParquetOptions};
 use crate::error::{Error, ErrorKind};
 use crate::pushdown::{Literal, MimeCategories, Op, Predicate, Pushdown, Sampler};
-use crate::reader::{read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
+use crate::reader::{layout_schema, read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
 use crate::stream::Progress;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
@@ -388,26 +388,37 @@ fn read_header(
     let Some(block) = run(py, || read_layout(&path, &options))? else {
         return Ok(None);
     };
-    let schema = Arc::new(Schema::new(
-        block
-            .names
+    let (names, type_names, schema) = if block.json.is_some() {
+        // A JSON log's columns are its first lines' keys.
+        let paths = [path.clone()];
+        let schema = run(py, || layout_schema(&paths, &options, false))?;
+        let names = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let type_names = schema
+            .fields()
             .iter()
-            .zip(&block.types)
-            .map(|(name, zeek_type)| arrow_schema::Field::new(name, zeek_type.arrow_type(), true))
-            .collect::<Vec<_>>(),
-    ));
+            .map(|f| crate::json::zeek_type_name(f.data_type()))
+            .collect();
+        (names, type_names, schema)
+    } else {
+        let schema = Arc::new(Schema::new(
+            block
+                .names
+                .iter()
+                .zip(&block.types)
+                .map(|(name, zeek_type)| {
+                    arrow_schema::Field::new(name, zeek_type.arrow_type(), true)
+                })
+                .collect::<Vec<_>>(),
+        ));
+        (block.names.clone(), block.type_names.clone(), schema)
+    };
     let empty = ArrowTable {
         schema,
         batches: Vec::new(),
         skipped_count: 0,
         skipped: Vec::new(),
     };
-    Ok(Some((
-        block.names.clone(),
-        block.type_names.clone(),
-        empty,
-        block.log_path.clone(),
-    )))
+    Ok(Some((names, type_names, empty, block.log_path.clone())))
 }
 
 /// Each file's `#path` (its log type), or `None` for a file without a header; read in

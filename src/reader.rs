@@ -3,8 +3,9 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
-use crate::format::schemas::schema_for;
+use crate::format::schemas::{builtin_schemas, schema_for};
 use crate::format::types::ZeekType;
+use crate::json::{self, JsonLayout, NamedColumn};
 use crate::pushdown::{ChunkPushdown, FileSampler, MimeCategories, Pushdown, MIME_CATEGORY};
 use crate::source::{read_chunks, BufferPool, DataChunk, ReaderError, StreamSummary};
 use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
@@ -95,6 +96,24 @@ impl ReadOptions {
 
     /// Lay out a header block (or, for a log without a header, the user's or built-in list).
     pub(crate) fn block(&self, header: &HeaderState, first_line: Option<&[u8]>) -> Result<Block> {
+        let json_line = first_line
+            .filter(|line| header.fields.is_none() && line.trim_ascii_start().starts_with(b"{"));
+        if let Some(line) = json_line {
+            let log_type = json::path_of(line).or_else(|| self.log_type.clone());
+            return Ok(Block {
+                markers: header.markers.clone(),
+                log_path: log_type.clone(),
+                names: Vec::new(),
+                types: Vec::new(),
+                type_names: Vec::new(),
+                slots: Vec::new(),
+                json: Some(JsonLayout::new(
+                    log_type,
+                    self.wanted(),
+                    self.rename_underscore,
+                )),
+            });
+        }
         let (fields, type_names) = match &header.fields {
             Some(fields) => {
                 let types = match &header.types {
@@ -146,6 +165,7 @@ impl ReadOptions {
             type_names,
             names,
             slots,
+            json: None,
         })
     }
 
@@ -212,12 +232,17 @@ pub(crate) fn parse(
         mime: options.pushdown.mime.as_ref(),
         mime_output: options.mime_output(),
     };
-    let output = parse_chunk(
-        &chunk.data,
-        &chunk.block,
-        !options.skip_bad_lines,
-        &pushdown,
-    );
+    let output = match &chunk.block.json {
+        Some(layout) => {
+            json::parse_json_chunk(&chunk.data, layout, !options.skip_bad_lines, &pushdown)
+        }
+        None => parse_chunk(
+            &chunk.data,
+            &chunk.block,
+            !options.skip_bad_lines,
+            &pushdown,
+        ),
+    };
     buffers.give(chunk.data);
     ParsedChunk {
         seq: chunk.seq,
@@ -396,7 +421,13 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
                 .map(|b| (f.path.as_str(), b.as_ref()))
         })
         .collect();
-    let schema = unify(&blocks, options)?;
+    let mut dynamic = DynamicColumns::default();
+    for file in &files {
+        for chunk in &file.chunks {
+            dynamic.add(&file.path, chunk)?;
+        }
+    }
+    let schema = unify(&blocks, &dynamic, options)?;
     let mut batches = Vec::new();
     let mut remaining = options.n_rows.unwrap_or(usize::MAX);
     let chunks = files
@@ -521,25 +552,142 @@ impl Numbering {
     }
 }
 
+/// The columns of JSON chunks, in first-seen order: a key no schema knows is typed by the
+/// join of its values' shapes over every chunk. A log of a known type also has the columns
+/// its writer leaves out when they are unset (Zeek's JSON writer omits null fields).
+#[derive(Debug, Default)]
+pub(crate) struct DynamicColumns {
+    columns: Vec<(String, DataType, String)>,
+    shapes: Vec<Option<json::Shape>>,
+    /// Per log type: the keys seen, and a file that has it.
+    log_types: Vec<(String, Vec<String>, String)>,
+}
+
+impl DynamicColumns {
+    pub fn add(&mut self, path: &str, chunk: &ParsedChunk) -> Result<()> {
+        let output = &chunk.output;
+        if let Some(log_type) = chunk.block.json.as_ref().and_then(|j| j.log_type.clone()) {
+            let at = match self.log_types.iter().position(|(t, _, _)| *t == log_type) {
+                Some(at) => at,
+                None => {
+                    self.log_types.push((log_type, Vec::new(), path.to_owned()));
+                    self.log_types.len() - 1
+                }
+            };
+            let seen = &mut self.log_types[at].1;
+            for (name, _) in &output.named {
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                }
+            }
+        }
+        for (name, column) in &output.named {
+            let shape = match column {
+                NamedColumn::Inferred(inferred) => Some(inferred.shape.clone()),
+                NamedColumn::Typed(_) => None,
+            };
+            match self.columns.iter().position(|(n, _, _)| n == name) {
+                None => {
+                    self.columns
+                        .push((name.clone(), column.data_type(), path.to_owned()));
+                    self.shapes.push(shape);
+                }
+                Some(at) => match (&self.shapes[at], shape) {
+                    (Some(known), Some(shape)) => {
+                        let joined = known.join(&shape);
+                        self.columns[at].1 = joined.arrow_type();
+                        self.shapes[at] = Some(joined);
+                    }
+                    (None, None) if self.columns[at].1 == column.data_type() => {}
+                    _ => {
+                        return Err(Error::schema(format!(
+                            "column {name:?} is {} in {} but {} in a later chunk",
+                            self.columns[at].1,
+                            self.columns[at].2,
+                            column.data_type()
+                        ))
+                        .with_path(path))
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// The columns in order: for each log type, the fields of the built-in schema that fits
+    /// the keys seen (the smallest that has them all, the newest on a tie) in its order,
+    /// then the other keys as first seen.
+    fn finished(&self, rename_underscore: bool) -> Vec<(String, DataType, String)> {
+        let mut out: Vec<(String, DataType, String)> = Vec::new();
+        for (log_type, seen, path) in &self.log_types {
+            let schemas: Vec<_> = builtin_schemas()
+                .into_iter()
+                .filter(|s| s.log_type == log_type.as_str())
+                .collect();
+            let renamed = |field: &str| output_name(field, rename_underscore);
+            let known = |name: &String| {
+                schemas
+                    .iter()
+                    .any(|s| s.fields.iter().any(|f| renamed(f) == *name))
+            };
+            let fitting = schemas
+                .iter()
+                .filter(|s| {
+                    seen.iter()
+                        .filter(|name| known(name))
+                        .all(|name| s.fields.iter().any(|f| renamed(f) == *name))
+                })
+                .min_by_key(|s| s.fields.len());
+            let Some(schema) = fitting else { continue };
+            for (field, zeek_type) in schema.fields.iter().zip(&schema.types) {
+                let name = renamed(field);
+                if out.iter().any(|(n, _, _)| *n == name) {
+                    continue;
+                }
+                let column = self.columns.iter().find(|(n, _, _)| *n == name);
+                out.push(match column {
+                    Some(column) => column.clone(),
+                    None => (name, ZeekType::parse(zeek_type).arrow_type(), path.clone()),
+                });
+            }
+        }
+        for column in &self.columns {
+            if !out.iter().any(|(n, _, _)| *n == column.0) {
+                out.push(column.clone());
+            }
+        }
+        out
+    }
+}
+
 /// The output columns: the requested ones in the requested order, or every column of every
 /// block in first-seen order. A name with two different types is an error.
-pub(crate) fn unify(blocks: &[(&str, &Block)], options: &ReadOptions) -> Result<SchemaRef> {
+pub(crate) fn unify(
+    blocks: &[(&str, &Block)],
+    dynamic: &DynamicColumns,
+    options: &ReadOptions,
+) -> Result<SchemaRef> {
     let mut columns: Vec<(String, DataType, String)> = Vec::new();
-    for (path, block) in blocks {
-        for field in block.selected() {
-            let name = &block.names[field];
-            let data_type = block.types[field].arrow_type();
-            match columns.iter().find(|(n, _, _)| n == name) {
-                Some((_, existing, first_path)) if *existing != data_type => {
-                    return Err(Error::schema(format!(
-                        "column {name:?} is {} in {first_path} but {} in a later header block",
-                        existing, data_type
-                    ))
-                    .with_path(path));
-                }
-                Some(_) => {}
-                None => columns.push((name.clone(), data_type, (*path).to_owned())),
+    let block_columns = blocks.iter().flat_map(|(path, block)| {
+        block
+            .selected()
+            .map(move |field| (*path, &block.names[field], block.types[field].arrow_type()))
+    });
+    let finished = dynamic.finished(options.rename_underscore);
+    let json_columns = finished
+        .iter()
+        .map(|(name, data_type, path)| (path.as_str(), name, data_type.clone()));
+    for (path, name, data_type) in block_columns.chain(json_columns) {
+        match columns.iter().find(|(n, _, _)| n == name) {
+            Some((_, existing, first_path)) if *existing != data_type => {
+                return Err(Error::schema(format!(
+                    "column {name:?} is {} in {first_path} but {} in a later header block",
+                    existing, data_type
+                ))
+                .with_path(path));
             }
+            Some(_) => {}
+            None => columns.push((name.clone(), data_type, path.to_owned())),
         }
     }
     if options.pushdown.mime.is_some() && !columns.iter().any(|(n, _, _)| n == MIME_CATEGORY) {
@@ -584,23 +732,39 @@ pub(crate) fn unify(blocks: &[(&str, &Block)], options: &ReadOptions) -> Result<
     Ok(Arc::new(Schema::new(fields)))
 }
 
-/// Whether every selected column of `block` is in `schema`, with the same type.
-pub(crate) fn fits(block: &Block, schema: &Schema) -> bool {
-    block.selected().all(|field| {
+/// Whether every column of a parsed chunk is in `schema`, with a type that holds it.
+pub(crate) fn fits(chunk: &ParsedChunk, schema: &Schema) -> bool {
+    let block = &chunk.block;
+    let header_columns = block.selected().all(|field| {
         schema
             .field_with_name(&block.names[field])
             .is_ok_and(|f| *f.data_type() == block.types[field].arrow_type())
-    })
+    });
+    let json_columns = chunk.output.named.iter().all(|(name, column)| {
+        schema.field_with_name(name).is_ok_and(|f| match column {
+            NamedColumn::Typed(array) => array.data_type() == f.data_type(),
+            NamedColumn::Inferred(inferred) => json::shape_of_type(f.data_type())
+                .is_some_and(|target| inferred.shape.join(&target) == target),
+        })
+    });
+    header_columns && json_columns
 }
 
-/// The unified schema of `paths` without reading their data: from each file's first header
-/// block, or (`every_block`) from all of them, which means reading each file to its end.
+/// The unified schema of `paths` without building their columns: from each file's first
+/// header block, or (`every_block`) from all of them, which means reading each file to its
+/// end. A JSON log's columns come from its lines: the first chunk's, or every chunk's.
 pub fn layout_schema(
     paths: &[String],
     options: &ReadOptions,
     every_block: bool,
 ) -> Result<SchemaRef> {
-    let scan = |path: &String| -> Result<Vec<Arc<Block>>> {
+    // Only the column names and types matter: nothing is sampled, filtered or kept.
+    let lenient = ReadOptions {
+        skip_bad_lines: true,
+        pushdown: Pushdown::default(),
+        ..options.clone()
+    };
+    let scan = |path: &String| -> Result<(Vec<Arc<Block>>, Vec<ParsedChunk>)> {
         let mut factory =
             |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
         let buffers = BufferPool::default();
@@ -609,8 +773,13 @@ pub fn layout_schema(
         } else {
             64 << 10
         };
+        let mut outputs = Vec::new();
         let mut keep_going = |chunk: DataChunk<Arc<Block>>| {
-            buffers.give(chunk.data);
+            if chunk.block.json.is_some() {
+                outputs.push(parse(chunk, None, &lenient, &buffers));
+            } else {
+                buffers.give(chunk.data);
+            }
             every_block
         };
         let summary = read_chunks(
@@ -626,20 +795,26 @@ pub fn layout_schema(
             Some(error) if summary.blocks.is_empty() || error.error.kind == ErrorKind::Header => {
                 Err(error.error.with_line(error.reader_lines).with_path(path))
             }
-            _ => Ok(summary.blocks),
+            _ => Ok((summary.blocks, outputs)),
         }
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.n_threads.max(1))
         .build()
         .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
-    let blocks = pool.install(|| paths.par_iter().map(scan).collect::<Result<Vec<_>>>())?;
+    let scanned = pool.install(|| paths.par_iter().map(scan).collect::<Result<Vec<_>>>())?;
     let named: Vec<(&str, &Block)> = paths
         .iter()
-        .zip(&blocks)
-        .flat_map(|(path, blocks)| blocks.iter().map(|b| (path.as_str(), b.as_ref())))
+        .zip(&scanned)
+        .flat_map(|(path, (blocks, _))| blocks.iter().map(|b| (path.as_str(), b.as_ref())))
         .collect();
-    unify(&named, options)
+    let mut dynamic = DynamicColumns::default();
+    for (path, (_, outputs)) in paths.iter().zip(&scanned) {
+        for chunk in outputs {
+            dynamic.add(path, chunk)?;
+        }
+    }
+    unify(&named, &dynamic, options)
 }
 
 fn dedup(names: Vec<&str>) -> Vec<&str> {
@@ -661,6 +836,16 @@ pub(crate) fn chunk_batch(
     options: &ReadOptions,
 ) -> Result<RecordBatch> {
     let block = &chunk.block;
+    if block.json.is_some() {
+        let extra = |field: &Field| {
+            if field.name() == MIME_CATEGORY {
+                return chunk.output.mime.clone();
+            }
+            (options.include_file_paths.as_ref() == Some(field.name()))
+                .then(|| repeated_string(path, chunk.output.rows))
+        };
+        return json::json_batch(&chunk.output.named, chunk.output.rows, schema, &extra);
+    }
     let selected: Vec<usize> = block.selected().collect();
     let arrays: Vec<ArrayRef> = schema
         .fields()

@@ -315,7 +315,7 @@ impl Emitter<'_> {
         }
         let remaining = self.options.n_rows.map(|n| n as u64 - self.rows);
         if chunk.output.rows > 0 && remaining != Some(0) {
-            if !fits(&chunk.block, self.schema) {
+            if !fits(&chunk, self.schema) {
                 return Ok(Next::SchemaGrew);
             }
             let path = &self.paths[self.file];

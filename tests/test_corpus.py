@@ -136,8 +136,8 @@ def data_lines_of_width(path: Path, width: int) -> tuple[list[int], list[int]]:
 def test_every_file_reads_or_raises_zeek_error(
     corpus: Path, corpus_file: str, on_bad_line: OnBadLine
 ) -> None:
-    # The invariant for all ~1,850 files, JSON included while JSON support is not built:
-    # a frame or a ZeekError, never another exception type, never a crash or a Rust panic.
+    # The invariant for all ~1,850 files, TSV and JSON: a frame or a ZeekError, never another
+    # exception type, never a crash or a Rust panic.
     with skipped_lines_ignored():
         try:
             frame = zf.read_zeek(corpus / corpus_file, on_bad_line=on_bad_line)

@@ -411,9 +411,13 @@ def read_zeek(
     include_file_paths: str | None = None,
     output: Output = "polars",
 ) -> pl.DataFrame | pa.Table | pd.DataFrame:
-    """Read Zeek TSV logs into a typed frame.
+    """Read Zeek logs, TSV or JSON, into a typed frame.
 
-    Files may be plain, gzip or zstd (detected from their bytes), hold several header blocks
+    Files may be TSV or JSON lines (told apart by their first line), plain, gzip or zstd
+    (detected from their bytes). A JSON log's columns are its keys (dots kept): typed by the
+    built-in schema of its log type (its ``_path``, else ``log_type=``) and, for keys
+    no schema knows, by their values; its log type's other fields, which Zeek leaves out
+    when unset, are null columns. TSV files may hold several header blocks
     (rotated logs concatenated; columns are unified by name, missing values are null), or
     have no header at all (give ``log_type`` or ``fields``/``types``). Large files are parsed
     in parallel; the result does not depend on ``n_threads`` and rows keep the file's order.
@@ -526,7 +530,7 @@ def scan_zeek(
     mime_categories: MimeCategories | None = None,
     include_file_paths: str | None = None,
 ) -> pl.LazyFrame:
-    """Scan Zeek TSV logs lazily: a Polars LazyFrame whose reads are pushed into the parser.
+    """Scan Zeek logs (TSV or JSON) lazily: a Polars LazyFrame whose reads reach the parser.
 
     The query's projection (only the columns it uses are parsed), its filters (see
     ``filter`` in :func:`read_zeek` for what the parser applies itself) and its row limit

@@ -72,8 +72,8 @@ pub fn open(
     Ok((stream, compression))
 }
 
-/// The `#path` of a log's first header block (its log type), reading no further than the
-/// header; `None` for a log without one.
+/// The `#path` of a log's first header block (its log type), or a JSON log's `_path`,
+/// reading no further than the header or the first line; `None` for a log without one.
 pub fn peek_log_path(path: &str) -> Result<Option<String>> {
     const LIMIT: u64 = 64 << 10;
     let (stream, _) = open(path, None)?;
@@ -85,6 +85,10 @@ pub fn peek_log_path(path: &str) -> Result<Option<String>> {
     let mut header = HeaderState::default();
     for line in head.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"{") {
+            // A JSON log names its log type in each line's `_path`.
+            return Ok(crate::json::path_of(line));
+        }
         if !line.starts_with(b"#") {
             break;
         }

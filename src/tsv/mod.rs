@@ -28,6 +28,8 @@ pub struct Block {
     pub type_names: Vec<String>,
     /// For each field, the builder it goes to, or `None` when it is not selected.
     pub slots: Vec<Option<usize>>,
+    /// Set for a JSON log, whose columns come from its lines rather than a header.
+    pub json: Option<crate::json::JsonLayout>,
 }
 
 impl Block {
@@ -57,18 +59,33 @@ pub struct ChunkOutput {
     pub mime: Option<ArrayRef>,
     /// An error that is not about one line (a filter that does not fit the columns).
     pub fatal: Option<Error>,
+    /// A JSON chunk's columns, by output name (a TSV chunk's are in `columns`).
+    pub named: Vec<(String, crate::json::NamedColumn)>,
 }
 
 impl ChunkOutput {
-    fn failed(error: Error) -> ChunkOutput {
+    pub(crate) fn failed(error: Error) -> ChunkOutput {
+        ChunkOutput {
+            fatal: Some(error),
+            ..ChunkOutput::rows(0, 0, Vec::new(), 0)
+        }
+    }
+
+    pub(crate) fn rows(
+        rows: usize,
+        lines: u64,
+        bad_lines: Vec<Error>,
+        bad_line_count: u64,
+    ) -> ChunkOutput {
         ChunkOutput {
             columns: Vec::new(),
-            rows: 0,
-            lines: 0,
-            bad_lines: Vec::new(),
-            bad_line_count: 0,
+            rows,
+            lines,
+            bad_lines,
+            bad_line_count,
             mime: None,
-            fatal: Some(error),
+            fatal: None,
+            named: Vec::new(),
         }
     }
 }
@@ -608,13 +625,9 @@ fn parse_with_layout(
         bad_lines.truncate(MAX_REPORTED);
     }
     ChunkOutput {
-        rows,
-        lines: chunk.layout.line_count,
-        bad_lines,
-        bad_line_count,
         columns,
         mime,
-        fatal: None,
+        ..ChunkOutput::rows(rows, chunk.layout.line_count, bad_lines, bad_line_count)
     }
 }
 
@@ -640,6 +653,7 @@ mod tests {
             })
             .collect();
         Block {
+            json: None,
             markers: Markers {
                 separator: separator.as_bytes().to_vec(),
                 ..Markers::default()
