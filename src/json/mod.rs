@@ -578,9 +578,12 @@ pub fn parse_json_chunk(
     };
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<Vec<u8>, Option<usize>> = HashMap::new();
+    let mut last_keys: Vec<(Vec<u8>, Option<usize>)> = Vec::new();
     let mut columns: Vec<Column<'_>> = Vec::new();
     let mut members = Vec::new();
     let mut cells: Vec<(usize, Cell<'_>)> = Vec::new();
+    // The line's keys no schema knows: their column and their place in the line.
+    let mut unknown: Vec<(usize, usize)> = Vec::new();
     let mut bad_lines = Vec::new();
     let mut bad_line_count = 0u64;
     let mut rows = 0usize;
@@ -609,10 +612,17 @@ pub fn parse_json_chunk(
             ),
             Ok(()) => {
                 cells.clear();
+                unknown.clear();
                 let mut failure = None;
-                for (key, value) in &members {
-                    let slot = match index.get(*key) {
-                        Some(slot) => *slot,
+                for (position, (key, value)) in members.iter().enumerate() {
+                    // Zeek writes the keys in the same order on every line: a key is usually
+                    // the one the line before had at the same place, found without hashing.
+                    let cached = last_keys
+                        .get(position)
+                        .filter(|(last, _)| last.as_slice() == *key)
+                        .map(|(_, slot)| *slot);
+                    let slot = match cached.or_else(|| index.get(*key).copied()) {
+                        Some(slot) => slot,
                         None => {
                             let key_text = String::from_utf8_lossy(key).into_owned();
                             let name = layout.output_name(&key_text).into_owned();
@@ -635,10 +645,19 @@ pub fn parse_json_chunk(
                             slot
                         }
                     };
+                    if cached.is_none() {
+                        if last_keys.len() <= position {
+                            last_keys.resize(position + 1, (Vec::new(), None));
+                        }
+                        last_keys[position] = (key.to_vec(), slot);
+                    }
                     let Some(slot) = slot else { continue };
                     let cell = match &columns[slot] {
                         Column::Known { zeek_type, .. } => convert(zeek_type, value, line),
-                        Column::Unknown(_) => Ok(Cell::Null),
+                        Column::Unknown(_) => {
+                            unknown.push((slot, position));
+                            continue;
+                        }
                     };
                     match cell {
                         Ok(cell) => cells.push((slot, cell)),
@@ -653,13 +672,12 @@ pub fn parse_json_chunk(
                     }
                 }
                 if failure.is_none() {
-                    for (key, value) in &members {
-                        if let Some(Some(slot)) = index.get(*key) {
-                            if let Column::Unknown(inferred) = &mut columns[*slot] {
-                                inferred.values.resize(rows, None);
-                                inferred.shape = inferred.shape.join(&Shape::of(value, line));
-                                inferred.values.push(item_text(value, line));
-                            }
+                    for &(slot, position) in &unknown {
+                        let value = &members[position].1;
+                        if let Column::Unknown(inferred) = &mut columns[slot] {
+                            inferred.values.resize(rows, None);
+                            inferred.shape = inferred.shape.join(&Shape::of(value, line));
+                            inferred.values.push(item_text(value, line));
                         }
                     }
                 }
