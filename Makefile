@@ -53,6 +53,7 @@ bench: build
 	$(PY) benches/bench_pushdown.py
 	$(PY) benches/bench_report.py
 	$(PY) benches/bench_archive.py
+	$(PY) benches/bench_json.py
 
 fmt: $(STAMP)
 	cargo fmt

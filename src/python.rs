@@ -463,22 +463,39 @@ fn builtin_schemas() -> Vec<(String, String, Vec<String>, Vec<String>)> {
         .collect()
 }
 
-/// Write the demo `conn.log` and `http.log` into `directory`.
+/// Write the demo `conn.log` and `http.log` (TSV) or `conn.json` and `http.json` (JSON)
+/// into `directory`.
 #[pyfunction]
-#[pyo3(signature = (directory, *, conn_rows, http_rows, seed))]
+#[pyo3(signature = (directory, *, conn_rows, http_rows, seed, format="tsv"))]
 fn write_demo(
     py: Python<'_>,
     directory: String,
     conn_rows: u64,
     http_rows: u64,
     seed: u64,
+    format: &str,
 ) -> PyResult<(String, String)> {
+    let (format, extension) = match format {
+        "tsv" => (crate::demo::Format::Tsv, "log"),
+        "json" => (crate::demo::Format::Json, "json"),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "format={other:?} is not one of 'tsv', 'json'"
+            )))
+        }
+    };
     let base = std::path::Path::new(&directory);
-    let conn = base.join("conn.log").to_string_lossy().into_owned();
-    let http = base.join("http.log").to_string_lossy().into_owned();
+    let conn = base
+        .join(format!("conn.{extension}"))
+        .to_string_lossy()
+        .into_owned();
+    let http = base
+        .join(format!("http.{extension}"))
+        .to_string_lossy()
+        .into_owned();
     run(py, || {
-        crate::demo::write_conn(&conn, conn_rows, seed)?;
-        crate::demo::write_http(&http, http_rows, seed)
+        crate::demo::write_conn(&conn, format, conn_rows, seed)?;
+        crate::demo::write_http(&http, format, http_rows, seed)
     })?;
     Ok((conn, http))
 }

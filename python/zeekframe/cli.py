@@ -22,7 +22,7 @@ def _demo(args: argparse.Namespace) -> int:
     from zeekframe.datasets import demo
 
     started = time.perf_counter()
-    logs = demo(args.directory, scale=args.scale, seed=args.seed)
+    logs = demo(args.directory, scale=args.scale, seed=args.seed, format=args.format)
     took = time.perf_counter() - started
     for path in (logs.conn, logs.http):
         size = path.stat().st_size / 1e6
@@ -109,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("directory")
     demo.add_argument("--scale", type=float, default=0.01, help="1 = the report's 22.7M conn rows")
     demo.add_argument("--seed", type=int, default=2012)
+    demo.add_argument(
+        "--format", choices=("tsv", "json"), default="tsv", help="json: conn.json and http.json"
+    )
     demo.set_defaults(run=_demo)
     run = commands.add_parser("report", help="run the report on a conn.log and an http.log")
     run.add_argument("--conn", required=True, help="conn.log (any form read_zeek reads)")

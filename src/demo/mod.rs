@@ -7,6 +7,7 @@
 
 mod conn;
 mod http;
+mod json;
 mod text;
 
 use crate::error::{Error, Result};
@@ -64,11 +65,21 @@ impl Rng {
     }
 }
 
-/// Writes one log: the header, `rows` rows made by `row(rng, index, out)`, and `#close`.
+/// How the demo logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Tsv,
+    /// One JSON object per line, the same rows as the TSV log.
+    Json,
+}
+
+/// Writes one log: the header, `rows` rows made by `row(rng, index, out)`, and `#close`; or,
+/// as JSON, the same rows as objects.
 fn write_log(
     path: &str,
     header: &str,
     close: &str,
+    format: Format,
     rows: u64,
     seed: u64,
     row: &(dyn Fn(&mut Rng, u64, &mut Vec<u8>) + Sync),
@@ -76,7 +87,10 @@ fn write_log(
     let file = File::create(path).map_err(|e| Error::io(&e, path))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let io = |e: std::io::Error| Error::io(&e, path);
-    out.write_all(header.as_bytes()).map_err(io)?;
+    let json = (format == Format::Json).then(|| json::JsonFields::from_header(header));
+    if json.is_none() {
+        out.write_all(header.as_bytes()).map_err(io)?;
+    }
     let blocks = rows.div_ceil(BLOCK_ROWS);
     let mut first = 0;
     while first < blocks {
@@ -91,7 +105,14 @@ fn write_log(
                 for index in start..end {
                     row(&mut rng, index, &mut text);
                 }
-                text
+                match &json {
+                    Some(fields) => {
+                        let mut objects = Vec::with_capacity(text.len() * 2);
+                        fields.convert(&text, &mut objects);
+                        objects
+                    }
+                    None => text,
+                }
             })
             .collect();
         for text in made {
@@ -99,16 +120,19 @@ fn write_log(
         }
         first = last;
     }
-    out.write_all(close.as_bytes()).map_err(io)?;
+    if json.is_none() {
+        out.write_all(close.as_bytes()).map_err(io)?;
+    }
     out.flush().map_err(io)
 }
 
 /// Write `conn.log` with `rows` rows.
-pub fn write_conn(path: &str, rows: u64, seed: u64) -> Result<()> {
+pub fn write_conn(path: &str, format: Format, rows: u64, seed: u64) -> Result<()> {
     write_log(
         path,
         &conn::header(),
         conn::CLOSE,
+        format,
         rows,
         seed,
         &|rng, index, out| conn::row(rng, index, rows, out),
@@ -116,11 +140,12 @@ pub fn write_conn(path: &str, rows: u64, seed: u64) -> Result<()> {
 }
 
 /// Write `http.log` with `rows` rows.
-pub fn write_http(path: &str, rows: u64, seed: u64) -> Result<()> {
+pub fn write_http(path: &str, format: Format, rows: u64, seed: u64) -> Result<()> {
     write_log(
         path,
         &http::header(),
         http::CLOSE,
+        format,
         rows,
         seed,
         &|rng, index, out| http::row(rng, index, rows, out),
