@@ -23,12 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-from harness import load_average, machine_facts, run_child, timed
+from harness import finish_report, machine_facts, medians, run_alternating, timed
 
 HERE = Path(__file__).resolve().parent
 CORPUS = Path(os.environ.get("ZEEK_LOGS_DIR", HERE.parents[1] / "shared" / "zeek-logs"))
@@ -111,13 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     files = sorted(directory.glob(PATTERN))
     size = sum(p.stat().st_size for p in files)
-    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in CANDIDATES}
-    for rep in range(args.reps):
-        for key in CANDIDATES:
-            check = "1" if rep == 0 else "0"
-            result = run_child(Path(__file__), ["--child", key, str(directory), check], key)
-            runs[key].append(result)
-            print(f"rep {rep + 1}/{args.reps} {key:16} {result['seconds']:.2f} s", file=sys.stderr)
+    runs = run_alternating(
+        Path(__file__),
+        list(CANDIDATES),
+        lambda key, rep: ["--child", key, str(directory), "1" if rep == 0 else "0"],
+        args.reps,
+    )
     lines = [
         "# zeekframe archive benchmark: rita's hourly logs",
         "",
@@ -130,22 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for key, what in CANDIDATES.items():
-        seconds = statistics.median(r["seconds"] for r in runs[key])
-        cpu = statistics.median(r["cpu_seconds"] for r in runs[key])
-        peak = statistics.median(r["peak_bytes"] for r in runs[key]) / 1e6
+        seconds, cpu, peak = medians(runs[key])
         base_key = "zeekframe conn" if key.endswith("conn") else "zeekframe"
-        base = statistics.median(r["seconds"] for r in runs[base_key])
+        base = medians(runs[base_key])[0]
         ratio = "baseline" if key == base_key else f"zeekframe {seconds / base:.1f}x faster"
         first = runs[key][0]
         lines.append(
             f"| {key} | {what} | {first['files']} | {first['rows']:,} | {seconds:.2f} | "
             f"{cpu:.2f} | {peak:.0f} | {ratio} |"
         )
-    lines += ["", f"- load average at the end (1, 5, 15 min): {load_average()}"]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text)
+    finish_report(lines, args.markdown)
     return 0
 
 

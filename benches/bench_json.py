@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-from harness import DATA_DIR, load_average, machine_facts, run_child, timed, warm_page_cache
+from harness import (
+    DATA_DIR,
+    finish_report,
+    machine_facts,
+    medians,
+    run_alternating,
+    timed,
+    warm_page_cache,
+)
 
 ROWS = 2_000_000
 CANDIDATES = {
@@ -111,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     tsv, twin = inputs()
     warm_page_cache(tsv, twin)
-    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in CANDIDATES}
-    for rep in range(args.reps):
-        for key in CANDIDATES:
-            result = run_child(Path(__file__), ["--child", key, str(tsv), str(twin)], key)
-            runs[key].append(result)
-            print(f"rep {rep + 1}/{args.reps} {key:16} {result['seconds']:.2f} s", file=sys.stderr)
-    base = statistics.median(r["seconds"] for r in runs["zeekframe"])
+    runs = run_alternating(
+        Path(__file__),
+        list(CANDIDATES),
+        lambda key, _: ["--child", key, str(tsv), str(twin)],
+        args.reps,
+    )
+    base = medians(runs["zeekframe"])[0]
     lines = [
         "# zeekframe JSON benchmark",
         "",
@@ -128,19 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for key, what in CANDIDATES.items():
-        seconds = statistics.median(r["seconds"] for r in runs[key])
-        cpu = statistics.median(r["cpu_seconds"] for r in runs[key])
-        peak = statistics.median(r["peak_bytes"] for r in runs[key]) / 1e6
+        seconds, cpu, peak = medians(runs[key])
         rows = runs[key][0]["rows"]
         lines.append(
             f"| {key} | {what} | {rows:,} | {seconds:.2f} | {cpu:.2f} | {peak:.0f} | "
             f"{seconds / base:.2f}x |"
         )
-    lines += ["", f"- load average at the end (1, 5, 15 min): {load_average()}"]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text)
+    finish_report(lines, args.markdown)
     return 0
 
 

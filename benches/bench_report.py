@@ -26,13 +26,19 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness import load_average, machine_facts, run_child, timed, warm_page_cache
+from harness import (
+    finish_report,
+    machine_facts,
+    medians,
+    run_alternating,
+    timed,
+    warm_page_cache,
+)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
@@ -147,23 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     conn, http = directory / "conn.log", directory / "http.log"
     warm_page_cache(conn, http)
     keys = [k for k in args.only.split(",") if k]
-    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
-    notes: dict[str, str] = {}
-    for rep in range(args.reps):
-        for key in keys:
-            if key in notes:
-                continue
-            result = run_child(Path(__file__), ["--child", key, str(conn), str(http)], key)
-            if "unavailable" in result:
-                notes[key] = result["unavailable"]
-                continue
-            runs[key].append(result)
-            print(f"rep {rep + 1}/{args.reps} {key:18} {result['seconds']:.2f} s", file=sys.stderr)
-    base = (
-        statistics.median(r["seconds"] for r in runs["zeekframe"])
-        if runs.get("zeekframe")
-        else None
+    runs = run_alternating(
+        Path(__file__), keys, lambda key, _: ["--child", key, str(conn), str(http)], args.reps
     )
+    measured = {k: v for k, v in runs.items() if v and "unavailable" not in v[0]}
+    base = medians(measured["zeekframe"])[0] if "zeekframe" in measured else None
     lines = [
         f"# zeekframe report benchmark, scale {args.scale:g}",
         "",
@@ -174,21 +168,16 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---:|---:|---:|---:|",
     ]
     for key in keys:
-        if not runs[key]:
-            lines.append(f"| {key} | {notes.get(key, 'no runs')} | - | - | - | - |")
+        if key not in measured:
+            note = runs[key][0]["unavailable"] if runs[key] else "no runs"
+            lines.append(f"| {key} | {note} | - | - | - | - |")
             continue
-        seconds = statistics.median(r["seconds"] for r in runs[key])
-        cpu = statistics.median(r["cpu_seconds"] for r in runs[key])
-        peak = statistics.median(r["peak_bytes"] for r in runs[key]) / 1e6
+        seconds, cpu, peak = medians(measured[key])
         ratio = f"{seconds / base:.1f}x" if base and key in CONN_STEPS[1:] else "-"
         lines.append(
             f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {cpu:.2f} | {peak:.0f} | {ratio} |"
         )
-    lines += ["", f"- load average at the end (1, 5, 15 min): {load_average()}"]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text)
+    finish_report(lines, args.markdown)
     return 0
 
 

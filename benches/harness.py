@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -203,3 +204,43 @@ def parse_only(value: str, by_key: Mapping[str, T]) -> list[T]:
             f"unknown candidate(s) {', '.join(unknown)}; choose from {', '.join(by_key)}"
         )
     return [by_key[k] for k in keys]
+
+
+def run_alternating(
+    script: Path,
+    keys: Sequence[str],
+    child_args: Callable[[str, int], list[str]],
+    reps: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """Run every key's child ``reps`` times, alternating keys, and collect the results.
+
+    ``child_args(key, rep)`` gives the child's arguments. A child that reports
+    ``"unavailable"`` is not run again; its result is kept alone under the key.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+    for rep in range(reps):
+        for key in keys:
+            if runs[key] and "unavailable" in runs[key][0]:
+                continue
+            result = run_child(script, child_args(key, rep), key)
+            runs[key].append(result)
+            if "unavailable" not in result:
+                print(f"rep {rep + 1}/{reps} {key:22} {result['seconds']:.2f} s", file=sys.stderr)
+    return runs
+
+
+def medians(runs: Sequence[Mapping[str, Any]]) -> tuple[float, float, float]:
+    """Median wall seconds, CPU seconds and peak RSS in MB of a candidate's runs."""
+    return (
+        statistics.median(r["seconds"] for r in runs),
+        statistics.median(r["cpu_seconds"] for r in runs),
+        statistics.median(r["peak_bytes"] for r in runs) / 1e6,
+    )
+
+
+def finish_report(lines: list[str], markdown: Path | None) -> None:
+    """Close a report with the load average, print it and write it to ``markdown``."""
+    text = "\n".join([*lines, "", f"- load average at the end (1, 5, 15 min): {load_average()}"])
+    print(text + "\n")
+    if markdown is not None:
+        markdown.write_text(text + "\n")

@@ -347,6 +347,15 @@ SELECTORS: dict[str, Callable[[LogScan], bool]] = {
     # a deterministic sample of wellformed_log, for the slower output conversions
     "sample_log": lambda scan: scan.kind == "tsv" and not scan.bad_lines,
 }
+#: The 32 log types of the Zeek 6.2 sample, each as TSV (zeek-default__X.log.gz) and JSON
+#: (zeek-json__X.json.gz) of the same records.
+ZED = "zed-sample-data-6.2.0"
+ZED_LOG_TYPES = [
+    "analyzer", "capture_loss", "dce_rpc", "dns", "dpd", "ftp", "kerberos", "known_certs",
+    "known_hosts", "known_services", "ldap_search", "loaded_scripts", "modbus", "notice", "ntlm",
+    "ntp", "ocsp", "packet_filter", "pe", "rdp", "rfb", "smb_files", "smb_mapping", "smtp",
+    "snmp", "software", "ssh", "ssl", "stats", "syslog", "weird", "x509",
+]  # fmt: skip
 SAMPLE_EVERY = 20  # rita alone has 1,056 small files; every 20th well-formed file is enough
 
 FACTS: dict[str, Callable[[LogScan], object]] = {

@@ -16,18 +16,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import ZED, ZED_LOG_TYPES
 from polars.testing import assert_frame_equal
 
 import zeekframe as zf
 from zeekframe import _core
 
-ZED = "zed-sample-data-6.2.0"
-TWINS = [
-    "analyzer", "capture_loss", "dce_rpc", "dns", "dpd", "ftp", "kerberos", "known_certs",
-    "known_hosts", "known_services", "ldap_search", "loaded_scripts", "modbus", "notice", "ntlm",
-    "ntp", "ocsp", "packet_filter", "pe", "rdp", "rfb", "smb_files", "smb_mapping", "smtp",
-    "snmp", "software", "ssh", "ssl", "stats", "syslog", "weird", "x509",
-]  # fmt: skip
 ZEEK_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 
@@ -74,7 +68,7 @@ def as_tsv_writes(json_frame: pl.DataFrame, tsv: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-@pytest.mark.parametrize("log_type", TWINS)
+@pytest.mark.parametrize("log_type", ZED_LOG_TYPES)
 def test_json_twin_reads_to_the_tsv_frame(corpus: Path, log_type: str) -> None:
     tsv_path = corpus / ZED / f"zeek-default__{log_type}.log.gz"
     json_path = corpus / ZED / f"zeek-json__{log_type}.json.gz"

@@ -8,17 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import ZED, ZED_LOG_TYPES
 from polars.testing import assert_frame_equal
 
 import zeekframe as zf
 
-ZED = "zed-sample-data-6.2.0"
-ZED_TYPES = [
-    "analyzer", "capture_loss", "dce_rpc", "dns", "dpd", "ftp", "kerberos", "known_certs",
-    "known_hosts", "known_services", "ldap_search", "loaded_scripts", "modbus", "notice", "ntlm",
-    "ntp", "ocsp", "packet_filter", "pe", "rdp", "rfb", "smb_files", "smb_mapping", "smtp",
-    "snmp", "software", "ssh", "ssl", "stats", "syslog", "weird", "x509",
-]  # fmt: skip
 # Older logs whose header is in the registry, with the version it is filed under.
 OLDER = {
     "zat/data__dns.log": "bro-2.x",
@@ -85,7 +79,7 @@ def expected_dtype(zeek_type: str) -> pl.DataType:
 
 def test_the_registry_lists_every_standard_log_type(tmp_path: Path) -> None:
     types = registry()
-    assert set(ZED_TYPES) | {"conn", "http", "files"} <= set(types["log_type"])
+    assert set(ZED_LOG_TYPES) | {"conn", "http", "files"} <= set(types["log_type"])
     assert (types["field_count"] == types["fields"].list.len()).all()
     assert (types["field_count"] == types["types"].list.len()).all()
     assert types.filter(log_type="conn")["version"].to_list() == ["zeek-7+", "zeek-3..6", "bro-2.x"]
@@ -96,7 +90,7 @@ def test_the_registry_lists_every_standard_log_type(tmp_path: Path) -> None:
         assert zf.read_zeek_schema(log).polars_schema["f"] == expected_dtype(zeek_type), zeek_type
 
 
-@pytest.mark.parametrize("log_type", ZED_TYPES)
+@pytest.mark.parametrize("log_type", ZED_LOG_TYPES)
 def test_zeek_6_headers_are_in_the_registry_and_headerless_logs_read_alike(
     corpus: Path, log_type: str, tmp_path: Path
 ) -> None:
