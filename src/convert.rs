@@ -13,9 +13,12 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, RecordBatchOptions, StringArray};
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -86,20 +89,29 @@ pub fn convert(
             .set_max_row_group_row_count(Some(parquet.row_group_size))
             .set_created_by(format!("zeekframe {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let writer = ArrowWriter::try_new(
+        // The ArrowWriter lays out the file and its Arrow schema metadata; its row groups are
+        // then encoded here, a column per thread.
+        let (writer, factory) = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 20, partial.open()?),
             file_schema.clone(),
             Some(properties),
         )
+        .and_then(ArrowWriter::into_serialized_writer)
         .map_err(|e| write_error(&e, dest))?;
         let mut sink = ParquetSink {
             writer,
+            factory,
             schema: file_schema,
             dest,
+            row_group_size: parquet.row_group_size,
+            pending: Vec::new(),
+            pending_rows: 0,
+            row_groups: 0,
             progress: &mut *progress,
         };
         match stream_files(paths, options, &schema, &mut sink)? {
             StreamEnd::Done { rows, skipped } => {
+                sink.flush()?;
                 let metadata = sink.writer.close().map_err(|e| write_error(&e, dest))?;
                 partial.commit()?;
                 return Ok(ConvertSummary {
@@ -149,21 +161,86 @@ fn write_error(error: &parquet::errors::ParquetError, dest: &Path) -> Error {
 }
 
 struct ParquetSink<'a> {
-    writer: ArrowWriter<BufWriter<File>>,
+    writer: SerializedFileWriter<BufWriter<File>>,
+    factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
     dest: &'a Path,
+    row_group_size: usize,
+    /// The batches of the row group being filled.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    row_groups: usize,
     progress: &'a mut dyn FnMut(Progress) -> Result<()>,
+}
+
+impl ParquetSink<'_> {
+    /// Encode the pending row group, its columns in parallel, and append it to the file.
+    fn flush(&mut self) -> Result<()> {
+        if self.pending_rows == 0 {
+            return Ok(());
+        }
+        let dest = self.dest;
+        let writers = self
+            .factory
+            .create_column_writers(self.row_groups)
+            .map_err(|e| write_error(&e, dest))?;
+        if writers.len() != self.schema.fields().len() {
+            // Only structs have several leaves per column, and Zeek logs have none.
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "a column with several Parquet leaves",
+            ));
+        }
+        let (schema, pending) = (&self.schema, &self.pending);
+        let chunks = writers
+            .into_par_iter()
+            .enumerate()
+            .map(|(column, mut writer)| {
+                let field = schema.field(column);
+                for batch in pending {
+                    for leaf in compute_leaves(field, batch.column(column))? {
+                        writer.write(&leaf)?;
+                    }
+                }
+                writer.close()
+            })
+            .collect::<parquet::errors::Result<Vec<_>>>()
+            .map_err(|e| write_error(&e, dest))?;
+        let mut row_group = self
+            .writer
+            .next_row_group()
+            .map_err(|e| write_error(&e, dest))?;
+        for chunk in chunks {
+            chunk
+                .append_to_row_group(&mut row_group)
+                .map_err(|e| write_error(&e, dest))?;
+        }
+        row_group.close().map_err(|e| write_error(&e, dest))?;
+        self.row_groups += 1;
+        self.pending.clear();
+        self.pending_rows = 0;
+        Ok(())
+    }
 }
 
 impl BatchSink for ParquetSink<'_> {
     fn batch(&mut self, batch: RecordBatch) -> Result<()> {
         let columns = batch.columns().iter().map(classic_array).collect();
         let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
-            .map_err(|e| Error::new(ErrorKind::Internal, format!("classic types: {e}")))?;
-        self.writer
-            .write(&batch)
-            .map_err(|e| write_error(&e, self.dest))
+        let mut batch =
+            RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("classic types: {e}")))?;
+        // Row groups of exactly `row_group_size` rows, the last one excepted.
+        while batch.num_rows() > 0 {
+            let take = (self.row_group_size - self.pending_rows).min(batch.num_rows());
+            self.pending.push(batch.slice(0, take));
+            self.pending_rows += take;
+            batch = batch.slice(take, batch.num_rows() - take);
+            if self.pending_rows == self.row_group_size {
+                self.flush()?;
+            }
+        }
+        Ok(())
     }
 
     fn progress(&mut self, progress: Progress) -> Result<()> {
