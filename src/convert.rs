@@ -86,7 +86,6 @@ pub fn convert(
         let file_schema = Arc::new(classic_schema(&schema));
         let properties = WriterProperties::builder()
             .set_compression(compression(parquet.compression, dest)?)
-            .set_max_row_group_row_count(Some(parquet.row_group_size))
             .set_created_by(format!("zeekframe {}", env!("CARGO_PKG_VERSION")))
             .build();
         // The ArrowWriter lays out the file and its Arrow schema metadata; its row groups are

@@ -962,12 +962,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn blocks_with_different_fields_are_unified_by_name() {
-        let text = format!(
+    /// A log whose second header block drops a field and adds `extra`.
+    fn two_blocks() -> String {
+        format!(
             "{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tts\tn\textra\n\
              #types\ttime\tcount\tstring\n2.5\t2\tx\n"
-        );
+        )
+    }
+
+    #[test]
+    fn blocks_with_different_fields_are_unified_by_name() {
+        let text = two_blocks();
         let file = TempLog::new("blocks.log", text.as_bytes());
         let output = read(
             &[file.path()],
@@ -1286,10 +1291,7 @@ mod tests {
 
     #[test]
     fn a_stream_says_when_a_later_block_brings_new_columns() {
-        let text = format!(
-            "{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tts\tn\textra\n\
-             #types\ttime\tcount\tstring\n2.5\t2\tx\n"
-        );
+        let text = two_blocks();
         let file = TempLog::new("grows.log", text.as_bytes());
         let paths = [file.path()];
         let options = ReadOptions::default();

@@ -197,10 +197,6 @@ def _convert(
         raise ValueError(f"the zstd level must be 1 to 22, not {compression_level}")
     if row_group_size < 1:
         raise ValueError(f"row_group_size must be at least 1, not {row_group_size}")
-    if isinstance(columns, str):
-        raise TypeError(f"columns= takes a list of names, not the string {columns!r}")
-    if include_file_paths is not None and columns is not None and include_file_paths not in columns:
-        columns = [*columns, include_file_paths]
     parser_filter = None
     if filter is not None:
         parser_filter, complete = translate(filter, reader.schema())
@@ -218,7 +214,7 @@ def _convert(
         rows, row_groups, names, skipped_count, skipped = _core.convert_parquet(
             reader.paths,
             target,
-            columns=None if columns is None else list(columns),
+            columns=reader.output_columns(columns),
             n_threads=reader.n_threads,
             skip_bad_lines=reader.skip_bad_lines,
             fields=reader.fields,

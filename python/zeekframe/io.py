@@ -208,6 +208,14 @@ class _Reader:
             include_file_paths=include_file_paths,
         )
 
+    def output_columns(self, columns: Sequence[str] | None) -> list[str] | None:
+        """The columns asked for, as they come out, with the file path column if one is added."""
+        wanted = _output_names("columns", columns, self.rename)
+        name = self.include_file_paths
+        if wanted is not None and name is not None and name not in wanted:
+            wanted.append(name)
+        return wanted
+
     @property
     def mime_enum(self) -> pl.Enum | None:
         if self.mime_categories is None:
@@ -502,9 +510,7 @@ def read_zeek(
         mime_categories=mime_categories,
         include_file_paths=include_file_paths,
     )
-    wanted = _output_names("columns", columns, rename)
-    if include_file_paths is not None and wanted is not None and include_file_paths not in wanted:
-        wanted.append(include_file_paths)
+    wanted = reader.output_columns(columns)
     if output == "polars":
         return reader.frame(wanted, filter, n_rows)
     import pyarrow as pa
