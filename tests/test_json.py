@@ -186,6 +186,27 @@ def test_bad_json_lines_raise_or_are_skipped(tmp_path: Path) -> None:
     assert "qtype" in str(warned[0].message)
 
 
+def test_shippers_spacing_key_order_and_raw_bytes(tmp_path: Path) -> None:
+    # Log shippers reorder keys and add spaces; a byte that is not UTF-8 keeps its \\xHH text.
+    log = tmp_path / "http.log"
+    log.write_bytes(
+        b'{"_path":"http","ts":1.5,"id.resp_p":8080,"uri":"/a#frag","status_code":200}\n'
+        b'{ "status_code" : 404 , "uri" : "/caf\xc3\xa9\xff", "ts" : 2.5, "_path" : "http" }\n'
+        b'{"_path":"http","ts":3.5,"resp_mime_types":["application/pdf", "text/html"]}\n'
+    )
+    for n_threads, chunk_size in ((1, 1 << 20), (2, 64)):
+        frame = pl.DataFrame(_core.read_tsv([str(log)], n_threads=n_threads, chunk_size=chunk_size))
+        assert frame["uri"].to_list() == ["/a#frag", "/caf\u00e9\\xff", None]
+        assert frame["status_code"].to_list() == [200, 404, None]
+        assert frame["id.resp_p"].to_list() == [8080, None, None]
+        assert frame["ts"].dt.epoch("us").to_list() == [1_500_000, 2_500_000, 3_500_000]
+        assert frame["resp_mime_types"].to_list() == [
+            None,
+            None,
+            ["application/pdf", "text/html"],
+        ]
+
+
 def test_pushdown_on_json_equals_polars_afterwards(corpus: Path) -> None:
     path = corpus / "rita" / "test_data__valid_json__http.log.gz"
     full = zf.read_zeek(path, mime_categories=zf.REPORT_MIME_CATEGORIES)

@@ -3,29 +3,25 @@
 //! log type's fields come from the built-in schemas; other keys are typed from their values,
 //! the same way in every chunk (`Shape`, joined when the chunks are put together).
 
+mod keys;
 pub mod scan;
+pub mod values;
 
 use crate::error::Error;
 use crate::format::schemas::builtin_schemas;
 use crate::format::types::ZeekType;
 use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
-use crate::tsv::values::{parse_count, parse_double, parse_int, parse_micros, parse_port};
+use crate::tsv::builders::Builder;
 use crate::tsv::{ChunkOutput, MAX_REPORTED};
-use arrow_array::builder::{StringDictionaryBuilder, StringViewBuilder};
-use arrow_array::types::{
-    DurationMicrosecondType, Float64Type, Int64Type, TimestampMicrosecondType, UInt16Type,
-    UInt32Type, UInt64Type,
-};
-use arrow_array::{
-    Array, ArrayRef, BooleanArray, ListArray, PrimitiveArray, RecordBatch, RecordBatchOptions,
-};
-use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema};
-use scan::{Kind, Value};
+use keys::{After, Keys};
+use scan::{Cursor, Elements, Kind, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
+use values::{push_value, Texts};
 
 /// How a JSON log is read: the known types of its log type's fields, and the projection.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,14 +120,13 @@ impl Shape {
             }
             Kind::String { .. } | Kind::Object => Shape::Text,
             Kind::Array => {
-                let mut items = Vec::new();
-                let array = &line[value.start..value.end];
-                if scan::elements(array, &mut items).is_err() {
-                    return Shape::Text;
+                let mut element = Shape::Null;
+                for item in Elements::new(line, value) {
+                    match item {
+                        Ok(item) => element = element.join(&Shape::of(&item, line)),
+                        Err(_) => return Shape::Text,
+                    }
                 }
-                let element = items
-                    .iter()
-                    .fold(Shape::Null, |acc, item| acc.join(&Shape::of(item, array)));
                 match element {
                     Shape::List(_) => Shape::List(Box::new(Shape::Text)),
                     element => Shape::List(Box::new(element)),
@@ -174,15 +169,34 @@ pub struct Inferred {
 impl Inferred {
     /// The values as an array of `shape`'s type (a join of this column's own shape).
     pub fn to_array(&self, shape: &Shape) -> ArrayRef {
-        let cells: Vec<Cell<'_>> = self
-            .values
-            .iter()
-            .map(|value| match value {
-                None => Cell::Null,
-                Some(text) => inferred_cell(text, shape),
-            })
-            .collect();
-        build(&cells, &shape_type(shape))
+        let mut builder = Builder::new(&shape_type(shape), self.values.len());
+        let mut texts = Texts::per_value();
+        for (row, value) in self.values.iter().enumerate() {
+            let Some(text) = value else {
+                builder.push_null();
+                continue;
+            };
+            // The text is a string's decoded text, or a value as written: read it again
+            // as a value of the shape's kind.
+            let kind = match shape {
+                Shape::List(_) => Kind::Array,
+                Shape::Bool => Kind::Bool(text == "true"),
+                Shape::Int | Shape::Float => Kind::Number,
+                Shape::Null | Shape::Text => Kind::String { escaped: false },
+            };
+            let value = Value {
+                kind,
+                start: 0,
+                end: text.len(),
+            };
+            if push_value(&mut builder, &value, text.as_bytes(), &mut texts).is_err() {
+                // Shapes only widen, so every value fits; should one not, it is null
+                // rather than a misaligned column.
+                builder.truncate(row);
+                builder.push_null();
+            }
+        }
+        builder.finish()
     }
 }
 
@@ -197,35 +211,6 @@ fn shape_type(shape: &Shape) -> ZeekType {
     }
 }
 
-fn inferred_cell<'t>(text: &'t str, shape: &Shape) -> Cell<'t> {
-    match shape {
-        Shape::Bool => Cell::Bool(text == "true"),
-        Shape::Int => text.parse().map_or(Cell::Null, Cell::I64),
-        Shape::Float => text.parse().map_or(Cell::Null, Cell::F64),
-        Shape::Null | Shape::Text => Cell::Text(Cow::Borrowed(text)),
-        Shape::List(element) => {
-            let mut items = Vec::new();
-            let bytes = text.as_bytes();
-            if scan::elements(bytes, &mut items).is_err() {
-                return Cell::Null;
-            }
-            Cell::List(
-                items
-                    .iter()
-                    .map(|item| match item_text(item, bytes) {
-                        Some(text) => match inferred_cell(&text, element) {
-                            Cell::Text(t) => Cell::Text(Cow::Owned(t.into_owned())),
-                            Cell::List(_) => Cell::Null,
-                            other => other.owned(),
-                        },
-                        None => Cell::Null,
-                    })
-                    .collect(),
-            )
-        }
-    }
-}
-
 /// A value's text: decoded for a string, as written otherwise; `None` for null.
 fn item_text(value: &Value, line: &[u8]) -> Option<String> {
     let raw = &line[value.start..value.end];
@@ -233,302 +218,6 @@ fn item_text(value: &Value, line: &[u8]) -> Option<String> {
         Kind::Null => None,
         Kind::String { .. } => scan::unescape(raw).ok().map(Cow::into_owned),
         _ => Some(String::from_utf8_lossy(raw).into_owned()),
-    }
-}
-
-/// One converted value, borrowed from the line where it can be.
-#[derive(Debug, Clone, PartialEq)]
-enum Cell<'a> {
-    Null,
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Bool(bool),
-    Text(Cow<'a, str>),
-    List(Vec<Cell<'static>>),
-}
-
-impl Cell<'_> {
-    fn owned(self) -> Cell<'static> {
-        match self {
-            Cell::Null => Cell::Null,
-            Cell::I64(v) => Cell::I64(v),
-            Cell::U64(v) => Cell::U64(v),
-            Cell::F64(v) => Cell::F64(v),
-            Cell::Bool(v) => Cell::Bool(v),
-            Cell::Text(t) => Cell::Text(Cow::Owned(t.into_owned())),
-            Cell::List(items) => Cell::List(items),
-        }
-    }
-}
-
-/// Epoch seconds (a decimal), epoch milliseconds (an integer of 12 digits or more) or
-/// ISO-8601 (`2018-03-24T17:15:20.624556Z`), as microseconds since the epoch.
-fn time_micros(value: &Value, line: &[u8]) -> Option<i64> {
-    let raw = &line[value.start..value.end];
-    match value.kind {
-        Kind::Number => {
-            let digits = raw.strip_prefix(b"-").unwrap_or(raw);
-            if digits.len() >= 12 && digits.iter().all(u8::is_ascii_digit) {
-                let millis = parse_int(raw)?;
-                millis.checked_mul(1000)
-            } else {
-                parse_micros(raw)
-            }
-        }
-        Kind::String { .. } => iso8601_micros(raw).or_else(|| parse_micros(raw)),
-        _ => None,
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM)` (a space for the `T` too).
-fn iso8601_micros(text: &[u8]) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let digits = text.get(range)?;
-        if !digits.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(digits).ok()?.parse().ok()
-    };
-    if text.len() < 19
-        || text[4] != b'-'
-        || text[7] != b'-'
-        || !matches!(text[10], b'T' | b' ')
-        || text[13] != b':'
-        || text[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    let mut at = 19;
-    let mut micros = 0i64;
-    if text.get(at) == Some(&b'.') {
-        at += 1;
-        let start = at;
-        while text.get(at).is_some_and(u8::is_ascii_digit) {
-            at += 1;
-        }
-        let fraction = &text[start..at];
-        if fraction.is_empty() {
-            return None;
-        }
-        // Round to the nearest microsecond.
-        let mut scaled = 0i64;
-        for i in 0..6 {
-            scaled = scaled * 10 + fraction.get(i).map_or(0, |d| i64::from(d - b'0'));
-        }
-        if fraction.get(6).is_some_and(|&d| d >= b'5') {
-            scaled += 1;
-        }
-        micros = scaled;
-    }
-    let offset_seconds = match &text[at..] {
-        b"Z" | b"" => 0,
-        [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
-            let hours = number(at + 1..at + 3)?;
-            let minutes = number(at + 4..at + 6)?;
-            let seconds = hours * 3600 + minutes * 60;
-            if *sign == b'+' {
-                seconds
-            } else {
-                -seconds
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    seconds.checked_mul(1_000_000)?.checked_add(micros)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let shifted_month = (month + 9) % 12;
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Convert a value to a column of `zeek_type`; `Err` names what was expected.
-fn convert<'l>(
-    zeek_type: &ZeekType,
-    value: &Value,
-    line: &'l [u8],
-) -> Result<Cell<'l>, &'static str> {
-    if value.kind == Kind::Null {
-        return Ok(Cell::Null);
-    }
-    let raw = &line[value.start..value.end];
-    let number = matches!(value.kind, Kind::Number | Kind::String { escaped: false });
-    let cell = match zeek_type {
-        ZeekType::Time => time_micros(value, line).map(Cell::I64).ok_or("a time")?,
-        ZeekType::Interval if number => parse_micros(raw).map(Cell::I64).ok_or("an interval")?,
-        ZeekType::Count if number => parse_count(raw).map(Cell::U64).ok_or("a count")?,
-        ZeekType::Int if number => parse_int(raw).map(Cell::I64).ok_or("an integer")?,
-        ZeekType::Port if number => parse_port(raw)
-            .map(|p| Cell::U64(u64::from(p)))
-            .ok_or("a port")?,
-        ZeekType::Double if number => parse_double(raw).map(Cell::F64).ok_or("a number")?,
-        ZeekType::Bool => match value.kind {
-            Kind::Bool(b) => Cell::Bool(b),
-            _ => return Err("true or false"),
-        },
-        ZeekType::Enum | ZeekType::String => match value.kind {
-            Kind::String { .. } => Cell::Text(scan::unescape(raw).map_err(|_| "text")?),
-            _ => Cell::Text(String::from_utf8_lossy(raw)),
-        },
-        ZeekType::List(element) => {
-            if value.kind != Kind::Array {
-                return Err("an array");
-            }
-            let mut items = Vec::new();
-            scan::elements(raw, &mut items).map_err(|_| "an array")?;
-            let mut cells = Vec::with_capacity(items.len());
-            for item in &items {
-                cells.push(convert(element, item, raw)?.owned());
-            }
-            Cell::List(cells)
-        }
-        ZeekType::Interval => return Err("an interval"),
-        ZeekType::Count => return Err("a count"),
-        ZeekType::Int => return Err("an integer"),
-        ZeekType::Port => return Err("a port"),
-        ZeekType::Double => return Err("a number"),
-    };
-    Ok(cell)
-}
-
-/// An array of `zeek_type` from converted cells.
-fn build(cells: &[Cell<'_>], zeek_type: &ZeekType) -> ArrayRef {
-    fn ints(cells: &[Cell<'_>]) -> Vec<Option<i64>> {
-        cells
-            .iter()
-            .map(|c| match c {
-                Cell::I64(v) => Some(*v),
-                _ => None,
-            })
-            .collect()
-    }
-    fn uints(cells: &[Cell<'_>]) -> Vec<Option<u64>> {
-        cells
-            .iter()
-            .map(|c| match c {
-                Cell::U64(v) => Some(*v),
-                _ => None,
-            })
-            .collect()
-    }
-    match zeek_type {
-        ZeekType::Time => Arc::new(
-            PrimitiveArray::<TimestampMicrosecondType>::from(ints(cells))
-                .with_timezone(crate::format::types::TIME_ZONE),
-        ),
-        ZeekType::Interval => {
-            Arc::new(PrimitiveArray::<DurationMicrosecondType>::from(ints(cells)))
-        }
-        ZeekType::Int => Arc::new(PrimitiveArray::<Int64Type>::from(ints(cells))),
-        ZeekType::Count => Arc::new(PrimitiveArray::<UInt64Type>::from(uints(cells))),
-        ZeekType::Port => Arc::new(PrimitiveArray::<UInt16Type>::from(
-            uints(cells)
-                .into_iter()
-                .map(|v| v.map(|p| p as u16))
-                .collect::<Vec<_>>(),
-        )),
-        ZeekType::Double => Arc::new(PrimitiveArray::<Float64Type>::from(
-            cells
-                .iter()
-                .map(|c| match c {
-                    Cell::F64(v) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
-        )),
-        ZeekType::Bool => Arc::new(
-            cells
-                .iter()
-                .map(|c| match c {
-                    Cell::Bool(v) => Some(*v),
-                    _ => None,
-                })
-                .collect::<BooleanArray>(),
-        ),
-        ZeekType::Enum => {
-            let mut builder = StringDictionaryBuilder::<UInt32Type>::new();
-            for cell in cells {
-                match cell {
-                    Cell::Text(t) => builder.append_value(t),
-                    _ => builder.append_null(),
-                }
-            }
-            Arc::new(builder.finish())
-        }
-        ZeekType::String => {
-            let mut builder = StringViewBuilder::with_capacity(cells.len());
-            for cell in cells {
-                match cell {
-                    Cell::Text(t) => builder.append_value(t),
-                    _ => builder.append_null(),
-                }
-            }
-            Arc::new(builder.finish())
-        }
-        ZeekType::List(element) => {
-            let mut offsets = Vec::with_capacity(cells.len() + 1);
-            offsets.push(0i32);
-            let mut valid = Vec::with_capacity(cells.len());
-            let mut items: Vec<Cell<'_>> = Vec::new();
-            for cell in cells {
-                if let Cell::List(list) = cell {
-                    items.extend(list.iter().cloned());
-                    valid.push(true);
-                } else {
-                    valid.push(false);
-                }
-                // A chunk holds a few MB, far below the i32 offset limit.
-                offsets.push(items.len() as i32);
-            }
-            let values = build(&items, element);
-            let field = Arc::new(Field::new("item", values.data_type().clone(), true));
-            let nulls = NullBuffer::from(valid);
-            Arc::new(ListArray::new(
-                field,
-                OffsetBuffer::new(offsets.into()),
-                values,
-                (nulls.null_count() > 0).then_some(nulls),
-            ))
-        }
-    }
-}
-
-/// A column being filled, for a key the schema knows or one typed from its values.
-enum Column<'a> {
-    Known {
-        zeek_type: ZeekType,
-        cells: Vec<Cell<'a>>,
-    },
-    Unknown(Inferred),
-}
-
-impl Column<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Column::Known { cells, .. } => cells.len(),
-            Column::Unknown(inferred) => inferred.values.len(),
-        }
-    }
-
-    fn pad(&mut self, rows: usize) {
-        match self {
-            Column::Known { cells, .. } => cells.resize(rows, Cell::Null),
-            Column::Unknown(inferred) => inferred.values.resize(rows, None),
-        }
     }
 }
 
@@ -560,6 +249,208 @@ impl NamedColumn {
     }
 }
 
+/// Where a key's values go: a column of a known type, a column typed from its values, or
+/// nowhere (a column not asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Skip,
+    Known(usize),
+    Unknown(usize),
+}
+
+/// The columns of one JSON chunk while it is parsed.
+struct ChunkColumns<'p> {
+    layout: &'p JsonLayout,
+    /// Columns the filter or the MIME classification reads besides the wanted ones.
+    also_needed: Vec<&'p str>,
+    /// Output names with their slot, in first-seen order.
+    order: Vec<(String, Slot)>,
+    known: Vec<Builder>,
+    /// For each known column, `rows + 1` once the line being parsed has set it.
+    filled: Vec<usize>,
+    unknown: Vec<Inferred>,
+    /// The values of keys no schema knows, kept until their line is known to be good.
+    pending: Vec<(usize, Value)>,
+    /// The keys seen, each with its slot.
+    keys: Keys<Slot>,
+    texts: Texts,
+    rows: usize,
+    capacity: usize,
+}
+
+impl<'p> ChunkColumns<'p> {
+    /// The slot of a key seen for the first time (`key` is its raw text).
+    fn new_slot(&mut self, key: &[u8]) -> Slot {
+        let key_text = String::from_utf8_lossy(key).into_owned();
+        let name = self.layout.output_name(&key_text).into_owned();
+        let wanted = self
+            .layout
+            .wanted
+            .as_ref()
+            .is_none_or(|w| w.contains(&name))
+            || self.also_needed.contains(&name.as_str());
+        let slot = if !wanted {
+            Slot::Skip
+        } else if let Some(zeek_type) = self.layout.known.get(&key_text) {
+            // Long strings take about as many bytes as a uid; the buffer grows if not.
+            let text_bytes = if *zeek_type == ZeekType::String {
+                self.capacity * 24
+            } else {
+                0
+            };
+            let mut builder = Builder::with_text_capacity(zeek_type, self.capacity, text_bytes);
+            for _ in 0..self.rows {
+                builder.push_null();
+            }
+            self.known.push(builder);
+            self.filled.push(0);
+            Slot::Known(self.known.len() - 1)
+        } else {
+            self.unknown.push(Inferred {
+                shape: Shape::Null,
+                values: Vec::new(),
+            });
+            Slot::Unknown(self.unknown.len() - 1)
+        };
+        if slot != Slot::Skip {
+            self.order.push((name, slot));
+        }
+        slot
+    }
+
+    fn name(&self, slot: Slot) -> &str {
+        self.order
+            .iter()
+            .find(|(_, s)| *s == slot)
+            .map_or("", |(name, _)| name.as_str())
+    }
+
+    /// Parse one line into the columns; on `Err` the line has left nothing behind.
+    fn line(&mut self, line: &[u8]) -> Result<(), Error> {
+        let parsed = self.members(line);
+        let row = self.rows + 1;
+        if parsed.is_err() {
+            for (builder, filled) in self.known.iter_mut().zip(&mut self.filled) {
+                if *filled == row {
+                    builder.truncate(self.rows);
+                    *filled = 0;
+                }
+            }
+            self.pending.clear();
+            return parsed;
+        }
+        for (builder, filled) in self.known.iter_mut().zip(&self.filled) {
+            if *filled != row {
+                builder.push_null();
+            }
+        }
+        for (column, value) in self.pending.drain(..) {
+            let inferred = &mut self.unknown[column];
+            // A key repeated in a line: the last value counts, as in most JSON readers.
+            inferred.values.resize(self.rows, None);
+            inferred.shape = inferred.shape.join(&Shape::of(&value, line));
+            inferred.values.push(item_text(&value, line));
+        }
+        self.rows = row;
+        Ok(())
+    }
+
+    fn members(&mut self, line: &[u8]) -> Result<(), Error> {
+        let syntax = |e: scan::SyntaxError| {
+            let at = e.at.min(line.len());
+            Error::parse(format!("not a JSON object: expected {}", e.message))
+                .with_value(&line[at..(at + 20).min(line.len())])
+        };
+        let mut cursor = Cursor::new(line);
+        cursor
+            .expect(b'{', "'{' to open the object")
+            .map_err(syntax)?;
+        cursor.skip_space();
+        if cursor.eat(b"}") {
+            return cursor.finish().map_err(syntax);
+        }
+        let mut position = 0;
+        let mut after = After::START;
+        loop {
+            cursor.skip_space();
+            let slot = match self.keys.predict(after, line, cursor.at) {
+                Some((slot, key, len)) => {
+                    cursor.at += len;
+                    after = key;
+                    slot
+                }
+                None => {
+                    if cursor.peek() != Some(b'"') {
+                        return Err(syntax(scan::SyntaxError {
+                            at: cursor.at,
+                            message: "a key in quotes",
+                        }));
+                    }
+                    let key = cursor.string().map_err(syntax)?;
+                    // The key with its quotes.
+                    let quoted = &line[key.start - 1..=key.end];
+                    let slot = match self.keys.get(quoted) {
+                        Some(slot) => slot,
+                        None => self.new_slot(&line[key.start..key.end]),
+                    };
+                    after = self.keys.learn(after, quoted, slot);
+                    slot
+                }
+            };
+            cursor.expect(b':', "':' after a key").map_err(syntax)?;
+            let value = cursor.value().map_err(syntax)?;
+            match slot {
+                Slot::Skip => {}
+                Slot::Unknown(column) => self.pending.push((column, value)),
+                Slot::Known(column) => {
+                    let row = self.rows + 1;
+                    let builder = &mut self.known[column];
+                    if self.filled[column] == row {
+                        // A key repeated in a line: the last value counts.
+                        builder.truncate(self.rows);
+                    }
+                    self.filled[column] = row;
+                    if let Err(expected) = push_value(builder, &value, line, &mut self.texts) {
+                        return Err(Error::parse(format!(
+                            "field {:?} is not {expected}",
+                            self.name(slot)
+                        ))
+                        .with_column(position + 1)
+                        .with_value(&line[value.start..value.end]));
+                    }
+                }
+            }
+            if !cursor.next_or_close(b'}', "',' or '}'").map_err(syntax)? {
+                break;
+            }
+            position += 1;
+        }
+        cursor.finish().map_err(syntax)
+    }
+
+    /// The chunk's columns by output name, in first-seen order.
+    fn finish(self) -> Vec<(String, NamedColumn)> {
+        let rows = self.rows;
+        let mut known: Vec<Option<Builder>> = self.known.into_iter().map(Some).collect();
+        let mut unknown: Vec<Option<Inferred>> = self.unknown.into_iter().map(Some).collect();
+        self.order
+            .into_iter()
+            .filter_map(|(name, slot)| {
+                let column = match slot {
+                    Slot::Known(i) => NamedColumn::Typed(known[i].take()?.finish()),
+                    Slot::Unknown(i) => {
+                        let mut inferred = unknown[i].take()?;
+                        inferred.values.resize(rows, None);
+                        NamedColumn::Inferred(inferred)
+                    }
+                    Slot::Skip => return None,
+                };
+                Some((name, column))
+            })
+            .collect()
+    }
+}
+
 /// Parse a chunk of whole JSON lines, applying the pushdown like the TSV parser does.
 pub fn parse_json_chunk(
     data: &[u8],
@@ -567,26 +458,38 @@ pub fn parse_json_chunk(
     stop_at_first_bad_line: bool,
     pushdown: &ChunkPushdown<'_>,
 ) -> ChunkOutput {
-    let filter_columns = pushdown.filter.map(|f| f.columns()).unwrap_or_default();
-    let needed = |name: &str| {
-        layout
-            .wanted
-            .as_ref()
-            .is_none_or(|w| w.iter().any(|n| n == name))
-            || filter_columns.contains(&name)
-            || (pushdown.mime.is_some() && name == MIME_SOURCE)
+    let mut also_needed = pushdown.filter.map(|f| f.columns()).unwrap_or_default();
+    if pushdown.mime.is_some() {
+        also_needed.push(MIME_SOURCE);
+    }
+    // Rows to reserve: twice what lines like the first would give (untouched column memory
+    // costs address space, not RAM); a sample keeps few, and columns grow when needed.
+    let first_line = memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1);
+    let capacity = if pushdown.sampler.is_some() {
+        1024
+    } else {
+        2 * data.len() / first_line.max(1) + 16
     };
-    let mut names: Vec<String> = Vec::new();
-    let mut index: HashMap<Vec<u8>, Option<usize>> = HashMap::new();
-    let mut last_keys: Vec<(Vec<u8>, Option<usize>)> = Vec::new();
-    let mut columns: Vec<Column<'_>> = Vec::new();
-    let mut members = Vec::new();
-    let mut cells: Vec<(usize, Cell<'_>)> = Vec::new();
-    // The line's keys no schema knows: their column and their place in the line.
-    let mut unknown: Vec<(usize, usize)> = Vec::new();
+    let mut columns = ChunkColumns {
+        layout,
+        also_needed,
+        order: Vec::new(),
+        known: Vec::new(),
+        filled: Vec::new(),
+        unknown: Vec::new(),
+        pending: Vec::new(),
+        keys: Keys::new(),
+        // Sampled chunks check the few strings they keep one by one instead.
+        texts: if pushdown.sampler.is_some() {
+            Texts::per_value()
+        } else {
+            Texts::new(data)
+        },
+        rows: 0,
+        capacity,
+    };
     let mut bad_lines = Vec::new();
     let mut bad_line_count = 0u64;
-    let mut rows = 0usize;
     let mut line_count = 0u64;
     let mut start = 0usize;
     while start < data.len() {
@@ -605,86 +508,7 @@ pub fn parse_json_chunk(
         {
             continue;
         }
-        let failure = match scan::members(line, &mut members) {
-            Err(syntax) => Some(
-                Error::parse(format!("not a JSON object: expected {}", syntax.message))
-                    .with_value(&line[syntax.at.min(line.len())..(syntax.at + 20).min(line.len())]),
-            ),
-            Ok(()) => {
-                cells.clear();
-                unknown.clear();
-                let mut failure = None;
-                for (position, (key, value)) in members.iter().enumerate() {
-                    // Zeek writes the keys in the same order on every line: a key is usually
-                    // the one the line before had at the same place, found without hashing.
-                    let cached = last_keys
-                        .get(position)
-                        .filter(|(last, _)| last.as_slice() == *key)
-                        .map(|(_, slot)| *slot);
-                    let slot = match cached.or_else(|| index.get(*key).copied()) {
-                        Some(slot) => slot,
-                        None => {
-                            let key_text = String::from_utf8_lossy(key).into_owned();
-                            let name = layout.output_name(&key_text).into_owned();
-                            let slot = needed(&name).then(|| {
-                                let column = match layout.known.get(&key_text) {
-                                    Some(zeek_type) => Column::Known {
-                                        zeek_type: zeek_type.clone(),
-                                        cells: Vec::new(),
-                                    },
-                                    None => Column::Unknown(Inferred {
-                                        shape: Shape::Null,
-                                        values: Vec::new(),
-                                    }),
-                                };
-                                columns.push(column);
-                                names.push(name);
-                                columns.len() - 1
-                            });
-                            index.insert(key.to_vec(), slot);
-                            slot
-                        }
-                    };
-                    if cached.is_none() {
-                        if last_keys.len() <= position {
-                            last_keys.resize(position + 1, (Vec::new(), None));
-                        }
-                        last_keys[position] = (key.to_vec(), slot);
-                    }
-                    let Some(slot) = slot else { continue };
-                    let cell = match &columns[slot] {
-                        Column::Known { zeek_type, .. } => convert(zeek_type, value, line),
-                        Column::Unknown(_) => {
-                            unknown.push((slot, position));
-                            continue;
-                        }
-                    };
-                    match cell {
-                        Ok(cell) => cells.push((slot, cell)),
-                        Err(expected) => {
-                            let raw = &line[value.start..value.end];
-                            failure = Some(
-                                Error::parse(format!("field {:?} is not {expected}", names[slot]))
-                                    .with_value(raw),
-                            );
-                            break;
-                        }
-                    }
-                }
-                if failure.is_none() {
-                    for &(slot, position) in &unknown {
-                        let value = &members[position].1;
-                        if let Column::Unknown(inferred) = &mut columns[slot] {
-                            inferred.values.resize(rows, None);
-                            inferred.shape = inferred.shape.join(&Shape::of(value, line));
-                            inferred.values.push(item_text(value, line));
-                        }
-                    }
-                }
-                failure
-            }
-        };
-        if let Some(error) = failure {
+        if let Err(error) = columns.line(line) {
             bad_line_count += 1;
             if bad_lines.len() < MAX_REPORTED {
                 bad_lines.push(error.with_line(line_count));
@@ -692,36 +516,14 @@ pub fn parse_json_chunk(
             if stop_at_first_bad_line {
                 break;
             }
-            continue;
         }
-        for (slot, cell) in cells.drain(..) {
-            if let Column::Known { cells: column, .. } = &mut columns[slot] {
-                column.resize(rows, Cell::Null);
-                column.push(cell);
-            }
-        }
-        rows += 1;
     }
     if stop_at_first_bad_line && !bad_lines.is_empty() {
         bad_lines.truncate(1);
         bad_line_count = 1;
     }
-    for column in &mut columns {
-        if column.len() < rows {
-            column.pad(rows);
-        }
-    }
-    let mut named: Vec<(String, NamedColumn)> = names
-        .into_iter()
-        .zip(columns)
-        .map(|(name, column)| {
-            let column = match column {
-                Column::Known { zeek_type, cells } => NamedColumn::Typed(build(&cells, &zeek_type)),
-                Column::Unknown(inferred) => NamedColumn::Inferred(inferred),
-            };
-            (name, column)
-        })
-        .collect();
+    let rows = columns.rows;
+    let mut named = columns.finish();
     let mut output = ChunkOutput::rows(rows, line_count, bad_lines, bad_line_count);
     let lookup = |name: &str| -> Option<ArrayRef> {
         named.iter().find(|(n, _)| n == name).map(|(_, c)| match c {
@@ -845,37 +647,101 @@ pub fn shape_of_type(data_type: &DataType) -> Option<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{DurationMicrosecondType, Float64Type, UInt16Type, UInt64Type};
+
+    fn column<'o>(output: &'o ChunkOutput, name: &str) -> &'o ArrayRef {
+        match output.named.iter().find(|(n, _)| n == name) {
+            Some((_, NamedColumn::Typed(array))) => array,
+            _ => panic!("no typed column {name}"),
+        }
+    }
 
     #[test]
-    fn iso8601_and_epoch_times() {
-        assert_eq!(
-            iso8601_micros(b"2018-03-24T17:15:20.624556Z"),
-            Some(1_521_911_720_624_556)
+    fn lines_with_other_keys_orders_spaces_and_repeats_stay_aligned() {
+        // Keys left out, keys in another order, spaces, a repeated key (the last counts), a
+        // bad line whose first values must not stay behind, and a key no schema knows.
+        let chunk = concat!(
+            r#"{"_path":"conn","ts":1.5,"id.resp_p":80,"duration":0.25,"orig_bytes":7}"#,
+            "\n",
+            r#"{"_path":"conn","ts":2.5,"orig_bytes":8,"id.resp_p":443}"#,
+            "\n",
+            r#"{ "id.resp_p" : 53 , "_path" : "conn", "ts" : 3.5, "extra": [1, 2.5] }"#,
+            "\r\n",
+            r#"{"_path":"conn","ts":4.5,"id.resp_p":22,"orig_bytes":"many"}"#,
+            "\n\n",
+            r#"{"_path":"conn","ts":5.5,"id.resp_p":1,"id.resp_p":2,"duration":null}"#,
+            "\n",
         );
-        assert_eq!(iso8601_micros(b"1970-01-01T00:00:00Z"), Some(0));
+        let layout = JsonLayout::new(Some("conn".into()), None, false);
+        let output = parse_json_chunk(chunk.as_bytes(), &layout, false, &ChunkPushdown::default());
         assert_eq!(
-            iso8601_micros(b"2018-03-24T19:15:20.6245565+02:00"),
-            Some(1_521_911_720_624_557)
+            (output.rows, output.lines, output.bad_line_count),
+            (4, 6, 1)
         );
-        assert_eq!(iso8601_micros(b"1969-12-31T23:59:59.5Z"), Some(-500_000));
-        assert_eq!(iso8601_micros(b"2018-13-24T17:15:20Z"), None);
-        let line = b"1521911720624 1521911720.624556 2.385616957e+09";
-        let value = |start, end| Value {
-            kind: Kind::Number,
-            start,
-            end,
+        let bad = &output.bad_lines[0];
+        assert_eq!((bad.line, bad.column), (Some(4), Some(4)));
+        assert!(bad.message.contains("orig_bytes"), "{}", bad.message);
+        let ports = column(&output, "id.resp_p").as_primitive::<UInt16Type>();
+        assert_eq!(ports.values().to_vec(), [80, 443, 53, 2]);
+        let bytes = column(&output, "orig_bytes").as_primitive::<UInt64Type>();
+        assert_eq!(
+            bytes.iter().collect::<Vec<_>>(),
+            [Some(7), Some(8), None, None]
+        );
+        let durations = column(&output, "duration").as_primitive::<DurationMicrosecondType>();
+        assert_eq!(
+            durations.iter().collect::<Vec<_>>(),
+            [Some(250_000), None, None, None]
+        );
+        let names: Vec<&str> = output.named.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "_path",
+                "ts",
+                "id.resp_p",
+                "duration",
+                "orig_bytes",
+                "extra"
+            ]
+        );
+        let Some((_, NamedColumn::Inferred(extra))) = output.named.last() else {
+            panic!("extra is typed from its values");
         };
         assert_eq!(
-            time_micros(&value(0, 13), line),
-            Some(1_521_911_720_624_000)
+            extra.shape,
+            Shape::List(Box::new(Shape::Float)),
+            "{:?}",
+            extra.values
         );
         assert_eq!(
-            time_micros(&value(14, 31), line),
-            Some(1_521_911_720_624_556)
+            extra.values,
+            [None, None, Some("[1, 2.5]".to_owned()), None]
         );
+        let lists = extra.to_array(&extra.shape);
+        let lists = lists.as_list::<i32>();
         assert_eq!(
-            time_micros(&value(32, 47), line),
-            Some(2_385_616_957_000_000)
+            lists
+                .value(2)
+                .as_primitive::<Float64Type>()
+                .values()
+                .to_vec(),
+            [1.0, 2.5]
+        );
+        assert!(lists.is_null(0) && lists.is_null(3));
+    }
+
+    #[test]
+    fn projection_parses_only_the_columns_asked_for() {
+        let chunk = b"{\"ts\":1.0,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"other\":[\"x\"]}\n";
+        let layout = JsonLayout::new(Some("conn".into()), Some(vec!["id_orig_h".into()]), true);
+        let output = parse_json_chunk(chunk, &layout, true, &ChunkPushdown::default());
+        let names: Vec<&str> = output.named.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["id_orig_h"]);
+        assert_eq!(
+            column(&output, "id_orig_h").as_string_view().value(0),
+            "10.0.0.1"
         );
     }
 

@@ -1,6 +1,7 @@
 //! A JSON object line split into its members, without building a tree: each value is a kind
 //! and a span of the line, converted later only if its column is wanted.
 
+use crate::format::escape::utf8_or_escaped;
 use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,23 +36,95 @@ fn error<T>(at: usize, message: &'static str) -> Result<T, SyntaxError> {
     Err(SyntaxError { at, message })
 }
 
-struct Cursor<'a> {
-    line: &'a [u8],
-    at: usize,
+/// The first `"` or `\` at or after `from`. Zeek's keys and most of its values are short, so
+/// one 16-byte compare usually finds the end of a string; a search call per string would
+/// cost more than the string.
+#[inline(always)]
+fn quote_or_backslash(line: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+            _mm_set1_epi8,
+        };
+        while at + 16 <= line.len() {
+            // SAFETY: SSE2 is part of the x86-64 baseline, and the 16-byte unaligned load
+            // stays inside `line` (checked by the loop condition).
+            let mask = unsafe {
+                let bytes = _mm_loadu_si128(line.as_ptr().add(at).cast::<__m128i>());
+                let quotes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+                let backslashes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+                _mm_movemask_epi8(_mm_or_si128(quotes, backslashes))
+            };
+            if mask != 0 {
+                return Some(at + mask.trailing_zeros() as usize);
+            }
+            at += 16;
+        }
+    }
+    line[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
-impl Cursor<'_> {
-    fn skip_space(&mut self) {
-        while self.at < self.line.len() && matches!(self.line[self.at], b' ' | b'\t' | b'\r') {
+/// The bytes a JSON number is written with (its syntax is checked when it is converted).
+const NUMBER_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let bytes = *b"0123456789-+.eE";
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// A position in a line being read as JSON.
+pub struct Cursor<'a> {
+    line: &'a [u8],
+    pub at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(line: &'a [u8]) -> Self {
+        Cursor { line, at: 0 }
+    }
+
+    #[inline(always)]
+    pub fn skip_space(&mut self) {
+        // Zeek writes no spaces: one compare sees there are none.
+        while let Some(&byte) = self.line.get(self.at) {
+            if byte > b' ' || !matches!(byte, b' ' | b'\t' | b'\r') {
+                break;
+            }
             self.at += 1;
         }
     }
 
-    fn peek(&self) -> Option<u8> {
+    #[inline(always)]
+    pub fn peek(&self) -> Option<u8> {
         self.line.get(self.at).copied()
     }
 
-    fn expect(&mut self, byte: u8, message: &'static str) -> Result<(), SyntaxError> {
+    /// Step over `text` if the line continues with it.
+    #[inline(always)]
+    pub fn eat(&mut self, text: &[u8]) -> bool {
+        if self.line[self.at..].starts_with(text) {
+            self.at += text.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline(always)]
+    pub fn expect(&mut self, byte: u8, message: &'static str) -> Result<(), SyntaxError> {
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            return Ok(());
+        }
         self.skip_space();
         if self.peek() == Some(byte) {
             self.at += 1;
@@ -61,25 +134,55 @@ impl Cursor<'_> {
         }
     }
 
+    /// After a member or element: `true` at `,`, `false` at `close`, stepping over either.
+    #[inline(always)]
+    pub fn next_or_close(&mut self, close: u8, message: &'static str) -> Result<bool, SyntaxError> {
+        if self.peek() != Some(b',') {
+            self.skip_space();
+        }
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(byte) if byte == close => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ => error(self.at, message),
+        }
+    }
+
+    /// Only spaces are left on the line.
+    pub fn finish(&mut self) -> Result<(), SyntaxError> {
+        self.skip_space();
+        if self.at == self.line.len() {
+            Ok(())
+        } else {
+            error(self.at, "the end of the line after the object")
+        }
+    }
+
     /// A string starting at the opening quote: the span between the quotes.
-    fn string(&mut self) -> Result<Value, SyntaxError> {
+    #[inline(always)]
+    pub fn string(&mut self) -> Result<Value, SyntaxError> {
         let start = self.at + 1;
         let mut at = start;
         let mut escaped = false;
         loop {
-            match memchr::memchr2(b'"', b'\\', &self.line[at..]) {
+            match quote_or_backslash(self.line, at) {
                 None => return error(self.line.len(), "a string that does not end"),
-                Some(i) if self.line[at + i] == b'"' => {
-                    self.at = at + i + 1;
+                Some(i) if self.line[i] == b'"' => {
+                    self.at = i + 1;
                     return Ok(Value {
                         kind: Kind::String { escaped },
                         start,
-                        end: at + i,
+                        end: i,
                     });
                 }
                 Some(i) => {
                     escaped = true;
-                    at += i + 2;
+                    at = i + 2;
                     if at > self.line.len() {
                         return error(self.line.len(), "a string that does not end");
                     }
@@ -88,7 +191,8 @@ impl Cursor<'_> {
         }
     }
 
-    fn value(&mut self) -> Result<Value, SyntaxError> {
+    #[inline(always)]
+    pub fn value(&mut self) -> Result<Value, SyntaxError> {
         self.skip_space();
         let start = self.at;
         let Some(first) = self.peek() else {
@@ -96,6 +200,18 @@ impl Cursor<'_> {
         };
         match first {
             b'"' => self.string(),
+            b'-' | b'0'..=b'9' => {
+                let end = self.line[start..]
+                    .iter()
+                    .position(|&b| !NUMBER_BYTES[usize::from(b)])
+                    .map_or(self.line.len(), |i| start + i);
+                self.at = end;
+                Ok(Value {
+                    kind: Kind::Number,
+                    start,
+                    end,
+                })
+            }
             b'{' | b'[' => {
                 self.nested()?;
                 let kind = if first == b'{' {
@@ -115,26 +231,13 @@ impl Cursor<'_> {
                     b'f' => (b"false", Kind::Bool(false)),
                     _ => (b"null", Kind::Null),
                 };
-                if !self.line[start..].starts_with(word) {
+                if !self.eat(word) {
                     return error(start, "true, false or null");
                 }
-                self.at += word.len();
                 Ok(Value {
                     kind,
                     start,
                     end: self.at,
-                })
-            }
-            b'-' | b'0'..=b'9' => {
-                let end = self.line[start..]
-                    .iter()
-                    .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                    .map_or(self.line.len(), |i| start + i);
-                self.at = end;
-                Ok(Value {
-                    kind: Kind::Number,
-                    start,
-                    end,
                 })
             }
             _ => error(start, "a value"),
@@ -169,12 +272,10 @@ impl Cursor<'_> {
 /// Split one object line into `(key, value)` pairs, in order. `key` is the raw key text.
 pub fn members<'a>(line: &'a [u8], out: &mut Vec<(&'a [u8], Value)>) -> Result<(), SyntaxError> {
     out.clear();
-    let mut cursor = Cursor { line, at: 0 };
+    let mut cursor = Cursor::new(line);
     cursor.expect(b'{', "'{' to open the object")?;
     cursor.skip_space();
-    if cursor.peek() == Some(b'}') {
-        cursor.at += 1;
-    } else {
+    if !cursor.eat(b"}") {
         loop {
             cursor.skip_space();
             if cursor.peek() != Some(b'"') {
@@ -184,64 +285,81 @@ pub fn members<'a>(line: &'a [u8], out: &mut Vec<(&'a [u8], Value)>) -> Result<(
             cursor.expect(b':', "':' after a key")?;
             let value = cursor.value()?;
             out.push((&line[key.start..key.end], value));
-            cursor.skip_space();
-            match cursor.peek() {
-                Some(b',') => cursor.at += 1,
-                Some(b'}') => {
-                    cursor.at += 1;
-                    break;
-                }
-                _ => return error(cursor.at, "',' or '}'"),
+            if !cursor.next_or_close(b'}', "',' or '}'")? {
+                break;
             }
         }
     }
-    cursor.skip_space();
-    if cursor.at != line.len() {
-        return error(cursor.at, "the end of the line after the object");
-    }
-    Ok(())
+    cursor.finish()
 }
 
-/// The elements of an array value (its span includes the brackets).
-pub fn elements(array: &[u8], out: &mut Vec<Value>) -> Result<(), SyntaxError> {
-    out.clear();
-    let mut cursor = Cursor { line: array, at: 0 };
-    cursor.expect(b'[', "'['")?;
-    cursor.skip_space();
-    if cursor.peek() == Some(b']') {
-        return Ok(());
-    }
-    loop {
-        out.push(cursor.value()?);
-        cursor.skip_space();
-        match cursor.peek() {
-            Some(b',') => cursor.at += 1,
-            Some(b']') => return Ok(()),
-            _ => return error(cursor.at, "',' or ']'"),
+/// The elements of an array value of `line`, as spans of `line`.
+pub struct Elements<'a> {
+    cursor: Cursor<'a>,
+    state: ElementsState,
+}
+
+#[derive(PartialEq)]
+enum ElementsState {
+    First,
+    More,
+    Done,
+}
+
+impl<'a> Elements<'a> {
+    /// `array` must be a value of kind `Array` of `line`.
+    pub fn new(line: &'a [u8], array: &Value) -> Self {
+        let mut cursor = Cursor::new(&line[..array.end]);
+        cursor.at = array.start;
+        Elements {
+            cursor,
+            state: ElementsState::First,
         }
     }
 }
 
-/// The text of a string value with its JSON escapes decoded. Zeek's own `\xHH` escapes of
-/// non-printable bytes arrive as the text `\xHH` and stay so (see the design's JSON rule).
-pub fn unescape(raw: &[u8]) -> Result<Cow<'_, str>, SyntaxError> {
-    if !raw.contains(&b'\\') {
-        return std::str::from_utf8(raw)
-            .map(Cow::Borrowed)
-            .map_err(|e| SyntaxError {
-                at: e.valid_up_to(),
-                message: "UTF-8 text",
-            });
+impl Iterator for Elements<'_> {
+    type Item = Result<Value, SyntaxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let step = match self.state {
+            ElementsState::Done => return None,
+            ElementsState::First => self.cursor.expect(b'[', "'['").map(|()| {
+                self.cursor.skip_space();
+                !self.cursor.eat(b"]")
+            }),
+            ElementsState::More => self.cursor.next_or_close(b']', "',' or ']'"),
+        };
+        match step {
+            Ok(true) => {
+                let value = self.cursor.value();
+                self.state = if value.is_ok() {
+                    ElementsState::More
+                } else {
+                    ElementsState::Done
+                };
+                Some(value)
+            }
+            Ok(false) => {
+                self.state = ElementsState::Done;
+                None
+            }
+            Err(e) => {
+                self.state = ElementsState::Done;
+                Some(Err(e))
+            }
+        }
     }
-    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+}
+
+/// Decode the JSON escapes of a string value's raw text, appending to `out`. Zeek's own
+/// `\xHH` escapes of non-printable bytes arrive as the text `\xHH` and stay so (see the
+/// design's JSON rule). The result is not checked for UTF-8 here.
+pub fn unescape_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), SyntaxError> {
     let mut i = 0;
-    while i < raw.len() {
-        let byte = raw[i];
-        if byte != b'\\' {
-            out.push(byte);
-            i += 1;
-            continue;
-        }
+    while let Some(offset) = memchr::memchr(b'\\', &raw[i..]) {
+        out.extend_from_slice(&raw[i..i + offset]);
+        i += offset;
         let Some(&next) = raw.get(i + 1) else {
             return error(i, "an escape");
         };
@@ -274,12 +392,25 @@ pub fn unescape(raw: &[u8]) -> Result<Cow<'_, str>, SyntaxError> {
         };
         out.push(decoded);
     }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|e| SyntaxError {
-            at: e.utf8_error().valid_up_to(),
-            message: "UTF-8 text",
-        })
+    out.extend_from_slice(&raw[i..]);
+    Ok(())
+}
+
+/// The text of a string value with its JSON escapes decoded; bytes that are not UTF-8 keep
+/// their `\xHH` text, as in TSV logs.
+pub fn unescape(raw: &[u8]) -> Result<Cow<'_, str>, SyntaxError> {
+    if !raw.contains(&b'\\') {
+        if let Ok(text) = std::str::from_utf8(raw) {
+            return Ok(Cow::Borrowed(text));
+        }
+    }
+    let mut decoded = Vec::with_capacity(raw.len());
+    unescape_into(raw, &mut decoded)?;
+    Ok(Cow::Owned(String::from_utf8(decoded).unwrap_or_else(|e| {
+        let mut text = Vec::new();
+        utf8_or_escaped(e.as_bytes(), &mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    })))
 }
 
 fn hex4(raw: &[u8], at: usize) -> Result<u32, SyntaxError> {
@@ -323,10 +454,21 @@ mod tests {
         assert_eq!(text(line, &out[4].1), br#"["a","b\"c"]"#);
         assert_eq!(text(line, &out[5].1), br#"{"x":[1,{}]}"#);
         assert_eq!(text(line, &out[6].1), b"-2e3");
-        let mut items = Vec::new();
-        elements(text(line, &out[4].1), &mut items).expect("an array");
+        let items: Vec<Value> = Elements::new(line, &out[4].1)
+            .collect::<Result<_, _>>()
+            .expect("an array");
         assert_eq!(items.len(), 2);
+        assert_eq!(text(line, &items[0]), b"a");
         assert_eq!(items[1].kind, Kind::String { escaped: true });
+        let empty = br#"{"a":[ ],"b":[1 ,2],"c":[1,]}"#;
+        members(empty, &mut out).expect("valid JSON");
+        assert_eq!(Elements::new(empty, &out[0].1).count(), 0);
+        let two: Vec<Value> = Elements::new(empty, &out[1].1)
+            .collect::<Result<_, _>>()
+            .expect("an array");
+        assert_eq!(text(empty, &two[1]), b"2");
+        let last = Elements::new(empty, &out[2].1).last();
+        assert!(matches!(last, Some(Err(_))), "a trailing comma is not JSON");
     }
 
     #[test]

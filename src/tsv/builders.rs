@@ -162,7 +162,7 @@ impl<T: ArrowPrimitiveType> Primitive<T> {
     }
 
     #[inline(always)]
-    fn push(&mut self, value: T::Native) {
+    pub(crate) fn push(&mut self, value: T::Native) {
         self.values.push(value);
         self.nulls.append_non_null();
     }
@@ -230,7 +230,7 @@ impl Strings {
 
     /// `text` must be valid UTF-8.
     #[inline(always)]
-    fn push(&mut self, text: &[u8]) {
+    pub(crate) fn push(&mut self, text: &[u8]) {
         let len = text.len();
         let view = if len <= MAX_INLINE {
             string_view(text, 0, 0)
@@ -309,8 +309,9 @@ impl Dictionary {
         }
     }
 
+    /// `text` must be valid UTF-8.
     #[inline]
-    fn push(&mut self, text: &[u8]) {
+    pub(crate) fn push(&mut self, text: &[u8]) {
         let key = if self.values.len() <= LINEAR_LOOKUP {
             self.values
                 .iter()
@@ -347,6 +348,20 @@ pub struct List {
 }
 
 impl List {
+    /// The builder of the elements: a list value is its elements, then `close`.
+    pub(crate) fn elements(&mut self) -> &mut Builder {
+        &mut self.element
+    }
+
+    /// End a list value after its elements.
+    #[inline]
+    pub(crate) fn close(&mut self) -> Result<(), Expected> {
+        let len = i32::try_from(self.element.len()).map_err(|_| "a list short of 2^31 items")?;
+        self.offsets.push(len);
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
     /// Split a set or vector on the set separator and append each element; an element equal
     /// to the unset marker is a null element.
     fn push_elements(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
@@ -375,6 +390,14 @@ impl List {
 pub struct Booleans {
     values: BooleanBufferBuilder,
     nulls: Validity,
+}
+
+impl Booleans {
+    #[inline]
+    pub(crate) fn push(&mut self, value: bool) {
+        self.values.append(value);
+        self.nulls.append_non_null();
+    }
 }
 
 pub enum Builder {
@@ -488,10 +511,7 @@ impl Builder {
                 if !cx.is_empty(raw) {
                     list.push_elements(raw, cx)?;
                 }
-                let len =
-                    i32::try_from(list.element.len()).map_err(|_| "a list short of 2^31 items")?;
-                list.offsets.push(len);
-                list.nulls.append_non_null();
+                list.close()?;
             }
             _ => self.push_value(raw, cx)?,
         }
@@ -510,12 +530,7 @@ impl Builder {
             Builder::Int(column) => column.push(values::parse_int(raw).ok_or("an int")?),
             Builder::Port(column) => column.push(values::parse_port(raw).ok_or("a port")?),
             Builder::Double(column) => column.push(values::parse_double(raw).ok_or("a double")?),
-            Builder::Bool(column) => {
-                column
-                    .values
-                    .append(values::parse_bool(raw).ok_or("a bool (T or F)")?);
-                column.nulls.append_non_null();
-            }
+            Builder::Bool(column) => column.push(values::parse_bool(raw).ok_or("a bool (T or F)")?),
             Builder::Enum(column) => column.push(cx.text(raw)),
             Builder::String(column) => column.push(cx.text(raw)),
             Builder::List(_) => return Err("a list"),
@@ -623,10 +638,7 @@ impl Builder {
 pub(crate) fn string_view(text: &[u8], buffer: u32, offset: u32) -> u128 {
     let len = text.len();
     if len <= MAX_INLINE {
-        let mut bytes = [0u8; 16];
-        bytes[..4].copy_from_slice(&(len as u32).to_le_bytes());
-        bytes[4..4 + len].copy_from_slice(text);
-        u128::from_le_bytes(bytes)
+        u128::from(len as u32) | inline_bytes(text) << 32
     } else {
         let mut prefix = [0u8; 4];
         prefix.copy_from_slice(&text[..4]);
@@ -637,10 +649,54 @@ pub(crate) fn string_view(text: &[u8], buffer: u32, offset: u32) -> u128 {
     }
 }
 
+/// Up to 12 bytes as a little-endian integer, read with two overlapping loads: a copy of
+/// a variable length into a stack buffer costs a library call and a stalled reload.
+#[inline(always)]
+fn inline_bytes(text: &[u8]) -> u128 {
+    let len = text.len();
+    let le32 = |at: usize| {
+        u64::from(u32::from_le_bytes([
+            text[at],
+            text[at + 1],
+            text[at + 2],
+            text[at + 3],
+        ]))
+    };
+    match len {
+        0..=3 => text
+            .iter()
+            .enumerate()
+            .fold(0, |v, (i, &b)| v | u128::from(b) << (8 * i)),
+        4..=7 => {
+            // Bytes 4..len are the top of the last four bytes.
+            let high = le32(len - 4) >> (8 * (8 - len));
+            u128::from(le32(0) | high << 32)
+        }
+        _ => {
+            let mut low = [0u8; 8];
+            low.copy_from_slice(&text[..8]);
+            // Bytes 8..len are the top of the last four bytes.
+            let high = le32(len - 4) >> (8 * (12 - len));
+            u128::from(u64::from_le_bytes(low)) | u128::from(high) << 64
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow_array::cast::AsArray;
+
+    #[test]
+    fn inline_views_hold_the_bytes_in_order() {
+        let text = b"abcdefghijkl";
+        for len in 0..=MAX_INLINE {
+            let mut bytes = [0u8; 16];
+            bytes[..4].copy_from_slice(&(len as u32).to_le_bytes());
+            bytes[4..4 + len].copy_from_slice(&text[..len]);
+            assert_eq!(string_view(&text[..len], 0, 0), u128::from_le_bytes(bytes));
+        }
+    }
     use arrow_array::{Array, Int64Array};
 
     fn build(zeek_type: &str, fields: &[&str]) -> Result<ArrayRef, Expected> {
