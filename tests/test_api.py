@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -87,6 +89,25 @@ def test_gzip_by_content_not_name(conn_log: Path, tmp_path: Path) -> None:
     packed = tmp_path / "conn.log.unknown"
     packed.write_bytes(gzip.compress(conn_log.read_bytes()))
     assert zf.read_zeek(packed).equals(zf.read_zeek(conn_log))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+@pytest.mark.parametrize("packing", ["plain", "gzip"])
+def test_logs_read_from_a_pipe(conn_log: Path, tmp_path: Path, packing: str) -> None:
+    # A pipe cannot go back after its first bytes are looked at to tell the compression.
+    content = conn_log.read_bytes()
+    if packing == "gzip":
+        content = gzip.compress(content)
+    fifo = tmp_path / "conn.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(content,))
+    writer.start()
+    try:
+        frame = zf.read_zeek(fifo)
+    finally:
+        writer.join()
+    assert frame.equals(zf.read_zeek(conn_log))
+    assert frame["uid"].to_list() == ["Ca", "Cb", "Cc"]
 
 
 def test_bad_lines_raise_with_position(conn_log: Path) -> None:

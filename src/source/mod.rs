@@ -9,7 +9,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -51,22 +51,39 @@ impl Read for Counted {
 
 /// Open `path` and decompress it on the fly if needed. Gzip streams may have several members
 /// (concatenated rotated logs), and zstd streams several frames; both are read to the end.
-/// `consumed`, if given, counts the bytes read from the file itself.
+/// `consumed`, if given, counts the bytes read from a compressed file; for a plain file, the
+/// bytes read are the bytes the caller gets, so the caller counts them.
 pub fn open(
     path: &str,
     consumed: Option<&Arc<AtomicU64>>,
 ) -> Result<(Box<dyn Read + Send>, Compression)> {
-    let file = Counted {
-        file: File::open(path).map_err(|e| Error::io(&e, path))?,
-        count: consumed.cloned().unwrap_or_default(),
-    };
-    let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
-    let compression = detect(reader.fill_buf().map_err(|e| Error::io(&e, path))?);
+    let mut file = File::open(path).map_err(|e| Error::io(&e, path))?;
+    let mut magic = Vec::with_capacity(ZSTD_MAGIC.len());
+    (&mut file)
+        .take(ZSTD_MAGIC.len() as u64)
+        .read_to_end(&mut magic)
+        .map_err(|e| Error::io(&e, path))?;
+    let compression = detect(&magic);
+    // A plain log is read straight into the chunk buffers by the file itself, which neither
+    // copies through a buffer nor zero-fills memory it is about to overwrite. A pipe cannot
+    // go back: its first bytes are put back in front instead.
+    if compression == Compression::None {
+        if file.rewind().is_ok() {
+            return Ok((Box::new(file), compression));
+        }
+        return Ok((
+            Box::new(std::io::Cursor::new(magic).chain(file)),
+            compression,
+        ));
+    }
+    let count = consumed.cloned().unwrap_or_default();
+    count.fetch_add(magic.len() as u64, Ordering::Relaxed);
+    let file = std::io::Cursor::new(magic).chain(Counted { file, count });
+    let file = BufReader::with_capacity(FILE_BUFFER, file);
     let stream: Box<dyn Read + Send> = match compression {
-        Compression::None => Box::new(reader),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
-        Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(reader).map_err(|e| Error::io(&e, path))?,
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
+        _ => Box::new(
+            zstd::stream::read::Decoder::with_buffer(file).map_err(|e| Error::io(&e, path))?,
         ),
     };
     Ok((stream, compression))
@@ -354,7 +371,12 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
         let wanted = buffer.capacity() - buffer.len();
         let at_end = match (&mut stream).take(wanted as u64).read_to_end(&mut buffer) {
             Ok(0) => true,
-            Ok(_) => false,
+            Ok(n) => {
+                if let (Some(consumed), Compression::None) = (consumed, compression) {
+                    consumed.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                false
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => false,
             Err(e) if compression == Compression::None => return Err(Error::io(&e, path)),
             Err(e) => {
