@@ -170,7 +170,7 @@ impl Inferred {
     /// The values as an array of `shape`'s type (a join of this column's own shape).
     pub fn to_array(&self, shape: &Shape) -> ArrayRef {
         let mut builder = Builder::new(&shape_type(shape), self.values.len());
-        let mut texts = Texts::per_value();
+        let mut texts = Texts::default();
         for (row, value) in self.values.iter().enumerate() {
             let Some(text) = value else {
                 builder.push_null();
@@ -182,7 +182,8 @@ impl Inferred {
                 Shape::List(_) => Kind::Array,
                 Shape::Bool => Kind::Bool(text == "true"),
                 Shape::Int | Shape::Float => Kind::Number,
-                Shape::Null | Shape::Text => Kind::String { escaped: false },
+                // Decoded text, valid UTF-8: it goes in as it is.
+                Shape::Null | Shape::Text => Kind::String { plain: true },
             };
             let value = Value {
                 kind,
@@ -479,12 +480,7 @@ pub fn parse_json_chunk(
         unknown: Vec::new(),
         pending: Vec::new(),
         keys: Keys::new(),
-        // Sampled chunks check the few strings they keep one by one instead.
-        texts: if pushdown.sampler.is_some() {
-            Texts::per_value()
-        } else {
-            Texts::new(data)
-        },
+        texts: Texts::default(),
         rows: 0,
         capacity,
     };

@@ -9,9 +9,10 @@ pub enum Kind {
     Null,
     Bool(bool),
     Number,
-    /// The span is the text between the quotes, escapes not yet decoded.
+    /// The span is the text between the quotes, escapes not yet decoded. `plain`: no escapes
+    /// and only ASCII, so the span is the text itself.
     String {
-        escaped: bool,
+        plain: bool,
     },
     /// The span includes the brackets or braces.
     Array,
@@ -36,12 +37,13 @@ fn error<T>(at: usize, message: &'static str) -> Result<T, SyntaxError> {
     Err(SyntaxError { at, message })
 }
 
-/// The first `"` or `\` at or after `from`. Zeek's keys and most of its values are short, so
-/// one 16-byte compare usually finds the end of a string; a search call per string would
-/// cost more than the string.
+/// The first `"` or `\` at or after `from`, and whether a byte that is not ASCII comes
+/// before it. Zeek's keys and most of its values are short, so one 16-byte compare usually
+/// finds the end of a string; a search call per string would cost more than the string.
 #[inline(always)]
-fn quote_or_backslash(line: &[u8], from: usize) -> Option<usize> {
+fn quote_or_backslash(line: &[u8], from: usize) -> (Option<usize>, bool) {
     let mut at = from;
+    let mut high = false;
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
@@ -51,22 +53,31 @@ fn quote_or_backslash(line: &[u8], from: usize) -> Option<usize> {
         while at + 16 <= line.len() {
             // SAFETY: SSE2 is part of the x86-64 baseline, and the 16-byte unaligned load
             // stays inside `line` (checked by the loop condition).
-            let mask = unsafe {
+            let (mask, high_bits) = unsafe {
                 let bytes = _mm_loadu_si128(line.as_ptr().add(at).cast::<__m128i>());
                 let quotes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
                 let backslashes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
-                _mm_movemask_epi8(_mm_or_si128(quotes, backslashes))
+                (
+                    _mm_movemask_epi8(_mm_or_si128(quotes, backslashes)) as u32,
+                    _mm_movemask_epi8(bytes) as u32,
+                )
             };
             if mask != 0 {
-                return Some(at + mask.trailing_zeros() as usize);
+                let i = mask.trailing_zeros();
+                high |= high_bits & ((1 << i) - 1) != 0;
+                return (Some(at + i as usize), high);
             }
+            high |= high_bits != 0;
             at += 16;
         }
     }
-    line[at..]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')
-        .map(|i| at + i)
+    for (i, &byte) in line[at..].iter().enumerate() {
+        if byte == b'"' || byte == b'\\' {
+            return (Some(at + i), high);
+        }
+        high |= byte >= 0x80;
+    }
+    (None, high)
 }
 
 /// The bytes a JSON number is written with (its syntax is checked when it is converted).
@@ -168,20 +179,22 @@ impl<'a> Cursor<'a> {
     pub fn string(&mut self) -> Result<Value, SyntaxError> {
         let start = self.at + 1;
         let mut at = start;
-        let mut escaped = false;
+        let mut plain = true;
         loop {
             match quote_or_backslash(self.line, at) {
-                None => return error(self.line.len(), "a string that does not end"),
-                Some(i) if self.line[i] == b'"' => {
+                (None, _) => return error(self.line.len(), "a string that does not end"),
+                (Some(i), high) if self.line[i] == b'"' => {
                     self.at = i + 1;
                     return Ok(Value {
-                        kind: Kind::String { escaped },
+                        kind: Kind::String {
+                            plain: plain && !high,
+                        },
                         start,
                         end: i,
                     });
                 }
-                Some(i) => {
-                    escaped = true;
+                (Some(i), _) => {
+                    plain = false;
                     at = i + 2;
                     if at > self.line.len() {
                         return error(self.line.len(), "a string that does not end");
@@ -447,7 +460,7 @@ mod tests {
             [&b"ts"[..], b"id.orig_h", b"n", b"ok", b"set", b"o", b"neg"]
         );
         assert_eq!(text(line, &out[0].1), b"1.5");
-        assert_eq!(out[1].1.kind, Kind::String { escaped: false });
+        assert_eq!(out[1].1.kind, Kind::String { plain: true });
         assert_eq!(text(line, &out[1].1), b"10.0.0.1");
         assert_eq!(out[2].1.kind, Kind::Null);
         assert_eq!(out[3].1.kind, Kind::Bool(true));
@@ -459,7 +472,11 @@ mod tests {
             .expect("an array");
         assert_eq!(items.len(), 2);
         assert_eq!(text(line, &items[0]), b"a");
-        assert_eq!(items[1].kind, Kind::String { escaped: true });
+        assert_eq!(items[1].kind, Kind::String { plain: false });
+        let accented = "{\"a\":\"caf\u{e9}\",\"b\":\"0123456789abcdef\u{e9}\"}";
+        members(accented.as_bytes(), &mut out).expect("valid JSON");
+        assert_eq!(out[0].1.kind, Kind::String { plain: false });
+        assert_eq!(out[1].1.kind, Kind::String { plain: false });
         let empty = br#"{"a":[ ],"b":[1 ,2],"c":[1,]}"#;
         members(empty, &mut out).expect("valid JSON");
         assert_eq!(Elements::new(empty, &out[0].1).count(), 0);

@@ -6,47 +6,31 @@ use crate::format::escape::utf8_or_escaped;
 use crate::tsv::builders::{Builder, Expected, List};
 use crate::tsv::values::{parse_count, parse_double, parse_int, parse_micros, parse_port};
 
-/// What converting string values needs besides the line: whether the chunk is known to be
-/// UTF-8 (then an unescaped string goes into its column as it is), and scratch space.
+/// Scratch space for string values that need decoding.
+#[derive(Default)]
 pub struct Texts {
-    chunk_is_utf8: bool,
     scratch: Vec<u8>,
 }
 
 impl Texts {
-    pub fn new(chunk: &[u8]) -> Self {
-        Texts {
-            chunk_is_utf8: std::str::from_utf8(chunk).is_ok(),
-            scratch: Vec::new(),
-        }
-    }
-
-    /// Context that checks each string on its own (for text that is not a chunk's).
-    pub fn per_value() -> Self {
-        Texts {
-            chunk_is_utf8: false,
-            scratch: Vec::new(),
-        }
-    }
-
     /// The column text of a value: a string's decoded text, any other value as written;
     /// bytes that are not UTF-8 keep their `\xHH` text, so nothing is lost.
     #[inline(always)]
     fn text<'s>(&'s mut self, value: &Value, raw: &'s [u8]) -> Result<&'s [u8], Expected> {
-        if self.chunk_is_utf8 && value.kind != (Kind::String { escaped: true }) {
-            return Ok(raw);
+        match value.kind {
+            Kind::String { plain: true } | Kind::Number | Kind::Bool(_) | Kind::Null => Ok(raw),
+            _ => self.text_slow(value, raw),
         }
-        self.text_slow(value, raw)
     }
 
     #[inline(never)]
     fn text_slow<'s>(&'s mut self, value: &Value, raw: &'s [u8]) -> Result<&'s [u8], Expected> {
-        let escaped = value.kind == Kind::String { escaped: true };
-        if !escaped && std::str::from_utf8(raw).is_ok() {
+        let string = matches!(value.kind, Kind::String { .. });
+        if !string && std::str::from_utf8(raw).is_ok() {
             return Ok(raw);
         }
         self.scratch.clear();
-        if escaped {
+        if string {
             scan::unescape_into(raw, &mut self.scratch).map_err(|_| "text with valid escapes")?;
         } else {
             self.scratch.extend_from_slice(raw);
@@ -74,7 +58,7 @@ pub fn push_value(
     }
     let raw = &line[value.start..value.end];
     // Numbers may also arrive as strings ("80"), as some log shippers write them.
-    let number = matches!(value.kind, Kind::Number | Kind::String { escaped: false });
+    let number = matches!(value.kind, Kind::Number | Kind::String { plain: true });
     match builder {
         Builder::Time(column) => column.push(time_micros(value, raw).ok_or("a time")?),
         Builder::Interval(column) if number => column.push(parse_micros(raw).ok_or("an interval")?),
@@ -256,7 +240,7 @@ mod tests {
         let mut members = Vec::new();
         scan::members(line, &mut members).map_err(|_| "JSON")?;
         let mut builder = Builder::new(&ZeekType::parse(zeek_type), members.len());
-        let mut texts = Texts::new(line);
+        let mut texts = Texts::default();
         for (_, value) in &members {
             push_value(&mut builder, value, line, &mut texts)?;
         }
