@@ -21,7 +21,7 @@ use scan::{Cursor, Elements, Kind, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
-use values::{push_value, Texts};
+use values::{push_digits, push_value, Texts};
 
 /// How a JSON log is read: the known types of its log type's fields, and the projection.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,11 +357,7 @@ impl<'p> ChunkColumns<'p> {
     }
 
     fn members(&mut self, line: &[u8]) -> Result<(), Error> {
-        let syntax = |e: scan::SyntaxError| {
-            let at = e.at.min(line.len());
-            Error::parse(format!("not a JSON object: expected {}", e.message))
-                .with_value(&line[at..(at + 20).min(line.len())])
-        };
+        let syntax = |e: scan::SyntaxError| syntax_error(line, &e);
         let mut cursor = Cursor::new(line);
         cursor
             .expect(b'{', "'{' to open the object")
@@ -399,27 +395,20 @@ impl<'p> ChunkColumns<'p> {
                 }
             };
             cursor.expect(b':', "':' after a key").map_err(syntax)?;
-            let value = cursor.value().map_err(syntax)?;
-            match slot {
-                Slot::Skip => {}
-                Slot::Unknown(column) => self.pending.push((column, value)),
-                Slot::Known(column) => {
-                    let row = self.rows + 1;
-                    let builder = &mut self.known[column];
-                    if self.filled[column] == row {
-                        // A key repeated in a line: the last value counts.
-                        builder.truncate(self.rows);
+            let digits_end = match slot {
+                Slot::Known(column) if self.filled[column] != self.rows + 1 => {
+                    let end = push_digits(&mut self.known[column], line, cursor.at);
+                    if end.is_some() {
+                        self.filled[column] = self.rows + 1;
                     }
-                    self.filled[column] = row;
-                    if let Err(expected) = push_value(builder, &value, line, &mut self.texts) {
-                        return Err(Error::parse(format!(
-                            "field {:?} is not {expected}",
-                            self.name(slot)
-                        ))
-                        .with_column(position + 1)
-                        .with_value(&line[value.start..value.end]));
-                    }
+                    end
                 }
+                _ => None,
+            };
+            if let Some(end) = digits_end {
+                cursor.at = end;
+            } else {
+                self.value(slot, &mut cursor, line, position)?;
             }
             if !cursor.next_or_close(b'}', "',' or '}'").map_err(syntax)? {
                 break;
@@ -427,6 +416,40 @@ impl<'p> ChunkColumns<'p> {
             position += 1;
         }
         cursor.finish().map_err(syntax)
+    }
+
+    /// Read one value of the line into the column of `slot`.
+    #[inline(always)]
+    fn value(
+        &mut self,
+        slot: Slot,
+        cursor: &mut Cursor<'_>,
+        line: &[u8],
+        position: usize,
+    ) -> Result<(), Error> {
+        let value = cursor.value().map_err(|e| syntax_error(line, &e))?;
+        match slot {
+            Slot::Skip => {}
+            Slot::Unknown(column) => self.pending.push((column, value)),
+            Slot::Known(column) => {
+                let row = self.rows + 1;
+                let builder = &mut self.known[column];
+                if self.filled[column] == row {
+                    // A key repeated in a line: the last value counts.
+                    builder.truncate(self.rows);
+                }
+                self.filled[column] = row;
+                if let Err(expected) = push_value(builder, &value, line, &mut self.texts) {
+                    return Err(Error::parse(format!(
+                        "field {:?} is not {expected}",
+                        self.name(slot)
+                    ))
+                    .with_column(position + 1)
+                    .with_value(&line[value.start..value.end]));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The chunk's columns by output name, in first-seen order.
@@ -450,6 +473,14 @@ impl<'p> ChunkColumns<'p> {
             })
             .collect()
     }
+}
+
+/// A line that is not JSON, quoted from where it stops being JSON.
+#[cold]
+fn syntax_error(line: &[u8], error: &scan::SyntaxError) -> Error {
+    let at = error.at.min(line.len());
+    Error::parse(format!("not a JSON object: expected {}", error.message))
+        .with_value(&line[at..(at + 20).min(line.len())])
 }
 
 /// Parse a chunk of whole JSON lines, applying the pushdown like the TSV parser does.

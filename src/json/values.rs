@@ -82,6 +82,39 @@ pub fn push_value(
     Ok(())
 }
 
+/// A count or a port written as plain digits at `at`, parsed in the scan that finds its
+/// end: most of a Zeek log's values are. Returns where the value ends, or `None` (with
+/// nothing pushed) for anything else, which then takes the general path.
+#[inline(always)]
+pub fn push_digits(builder: &mut Builder, line: &[u8], at: usize) -> Option<usize> {
+    if !matches!(builder, Builder::Count(_) | Builder::Port(_)) {
+        return None;
+    }
+    let mut end = at;
+    let mut value: u64 = 0;
+    while let Some(&byte) = line.get(end) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        // 19 digits always fit; longer numbers take the checked path.
+        if end - at == 19 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+        end += 1;
+    }
+    if end == at || matches!(line.get(end), Some(b'.' | b'e' | b'E' | b'-' | b'+')) {
+        return None;
+    }
+    match builder {
+        Builder::Count(column) => column.push(value),
+        Builder::Port(column) => column.push(u16::try_from(value).ok()?),
+        _ => return None,
+    }
+    Some(end)
+}
+
 #[inline(never)]
 fn push_list(
     list: &mut List,
@@ -279,6 +312,34 @@ mod tests {
         assert!(!lists.is_null(1));
         assert!(lists.is_null(2));
         Ok(())
+    }
+
+    #[test]
+    fn digits_are_parsed_as_they_are_scanned() {
+        let mut counts = Builder::new(&ZeekType::Count, 4);
+        let line = b"18446744073709551615,1234567890123456789,42}7.5 -3 ";
+        assert_eq!(
+            push_digits(&mut counts, line, 0),
+            None,
+            "20 digits: checked path"
+        );
+        assert_eq!(push_digits(&mut counts, line, 21), Some(40));
+        assert_eq!(push_digits(&mut counts, line, 41), Some(43));
+        assert_eq!(push_digits(&mut counts, line, 44), None, "a fraction");
+        assert_eq!(push_digits(&mut counts, line, 48), None, "a sign");
+        assert_eq!(push_digits(&mut counts, line, 47), None, "no digits");
+        let counts = counts.finish();
+        let counts = counts.as_primitive::<arrow_array::types::UInt64Type>();
+        assert_eq!(counts.values().to_vec(), [1_234_567_890_123_456_789, 42]);
+        let mut ports = Builder::new(&ZeekType::Port, 2);
+        assert_eq!(push_digits(&mut ports, b"65536", 0), None, "not a port");
+        assert_eq!(push_digits(&mut ports, b"443", 0), Some(3));
+        let mut times = Builder::new(&ZeekType::Time, 1);
+        assert_eq!(
+            push_digits(&mut times, b"1", 0),
+            None,
+            "times take the general path"
+        );
     }
 
     #[test]
