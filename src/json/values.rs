@@ -135,7 +135,7 @@ fn push_list(
 /// Epoch seconds (a decimal), epoch milliseconds (an integer of 12 digits or more) or
 /// ISO-8601 (`2018-03-24T17:15:20.624556Z`), as microseconds since the epoch. `raw` is the
 /// value's span.
-pub fn time_micros(value: &Value, raw: &[u8]) -> Option<i64> {
+fn time_micros(value: &Value, raw: &[u8]) -> Option<i64> {
     match value.kind {
         Kind::Number => {
             let digits = raw.strip_prefix(b"-").unwrap_or(raw);
