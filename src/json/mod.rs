@@ -760,6 +760,58 @@ mod tests {
     }
 
     #[test]
+    fn damaged_lines_are_bad_lines_and_never_misalign_columns() {
+        // Zeek-like lines with bytes inserted, dropped or replaced at random: every line is
+        // either a row or a bad line, and every column has one value per row.
+        let lines = [
+            &br#"{"_path":"http","ts":1331901000.000129,"uid":"CAbc","id.resp_p":8080,"trans_depth":1,"method":"GET","uri":"/a"b\x01","resp_mime_types":["application/pdf","text/html"],"tags":[],"info_code":null}"#[..],
+            br#"{"ts":"2012-03-16T12:30:00Z","id.orig_h":"10.0.0.1","status_code":200,"extra":{"a":[1,2]},"more":[1.5,"x"]}"#,
+        ];
+        let alphabet = b"\"{}[]:, \\\r0123456789.eE-+tfnul\xffx";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let layout = JsonLayout::new(Some("http".into()), None, false);
+        for _ in 0..300 {
+            let mut chunk = Vec::new();
+            let mut expected_lines = 0;
+            for _ in 0..8 {
+                let mut line = lines[next(lines.len())].to_vec();
+                for _ in 0..next(4) {
+                    let at = next(line.len());
+                    let byte = alphabet[next(alphabet.len())];
+                    match next(3) {
+                        0 => line.insert(at, byte),
+                        1 => drop(line.remove(at)),
+                        _ => line[at] = byte,
+                    }
+                }
+                line.retain(|&b| b != b'\n');
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    expected_lines += 1;
+                }
+                chunk.extend_from_slice(&line);
+                chunk.push(b'\n');
+            }
+            let output = parse_json_chunk(&chunk, &layout, false, &ChunkPushdown::default());
+            assert!(output.fatal.is_none());
+            assert_eq!(
+                output.rows as u64 + output.bad_line_count,
+                expected_lines,
+                "{}",
+                String::from_utf8_lossy(&chunk)
+            );
+            for (name, column) in &output.named {
+                assert_eq!(column.len(), output.rows, "column {name}");
+            }
+        }
+    }
+
+    #[test]
     fn projection_parses_only_the_columns_asked_for() {
         let chunk = b"{\"ts\":1.0,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"other\":[\"x\"]}\n";
         let layout = JsonLayout::new(Some("conn".into()), Some(vec!["id_orig_h".into()]), true);
