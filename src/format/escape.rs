@@ -54,6 +54,14 @@ pub fn utf8_or_escaped(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Make `bytes` valid UTF-8 in place, as `utf8_or_escaped` does; valid text is left as it is.
+pub fn make_utf8(bytes: &mut Vec<u8>) {
+    if std::str::from_utf8(bytes).is_err() {
+        let raw = std::mem::take(bytes);
+        utf8_or_escaped(&raw, bytes);
+    }
+}
+
 /// Decode a header value written with escapes, such as `#separator \x09`.
 pub fn unescape(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());

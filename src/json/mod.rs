@@ -395,21 +395,7 @@ impl<'p> ChunkColumns<'p> {
                 }
             };
             cursor.expect(b':', "':' after a key").map_err(syntax)?;
-            let digits_end = match slot {
-                Slot::Known(column) if self.filled[column] != self.rows + 1 => {
-                    let end = push_digits(&mut self.known[column], line, cursor.at);
-                    if end.is_some() {
-                        self.filled[column] = self.rows + 1;
-                    }
-                    end
-                }
-                _ => None,
-            };
-            if let Some(end) = digits_end {
-                cursor.at = end;
-            } else {
-                self.value(slot, &mut cursor, line, position)?;
-            }
+            self.value(slot, &mut cursor, line, position)?;
             if !cursor.next_or_close(b'}', "',' or '}'").map_err(syntax)? {
                 break;
             }
@@ -427,27 +413,31 @@ impl<'p> ChunkColumns<'p> {
         line: &[u8],
         position: usize,
     ) -> Result<(), Error> {
-        let value = cursor.value().map_err(|e| syntax_error(line, &e))?;
-        match slot {
-            Slot::Skip => {}
-            Slot::Unknown(column) => self.pending.push((column, value)),
-            Slot::Known(column) => {
-                let row = self.rows + 1;
-                let builder = &mut self.known[column];
-                if self.filled[column] == row {
-                    // A key repeated in a line: the last value counts.
-                    builder.truncate(self.rows);
-                }
-                self.filled[column] = row;
-                if let Err(expected) = push_value(builder, &value, line, &mut self.texts) {
-                    return Err(Error::parse(format!(
-                        "field {:?} is not {expected}",
-                        self.name(slot)
-                    ))
-                    .with_column(position + 1)
-                    .with_value(&line[value.start..value.end]));
-                }
+        let Slot::Known(column) = slot else {
+            let value = cursor.value().map_err(|e| syntax_error(line, &e))?;
+            if let Slot::Unknown(column) = slot {
+                self.pending.push((column, value));
             }
+            return Ok(());
+        };
+        let row = self.rows + 1;
+        let builder = &mut self.known[column];
+        if self.filled[column] == row {
+            // A key repeated in a line: the last value counts.
+            builder.truncate(self.rows);
+        }
+        self.filled[column] = row;
+        if let Some(end) = push_digits(builder, line, cursor.at) {
+            cursor.at = end;
+            return Ok(());
+        }
+        let value = cursor.value().map_err(|e| syntax_error(line, &e))?;
+        if let Err(expected) = push_value(builder, &value, line, &mut self.texts) {
+            return Err(
+                Error::parse(format!("field {:?} is not {expected}", self.name(slot)))
+                    .with_column(position + 1)
+                    .with_value(&line[value.start..value.end]),
+            );
         }
         Ok(())
     }

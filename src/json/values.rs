@@ -2,7 +2,7 @@
 //! its column, converted from its span of the line, with nothing in between.
 
 use super::scan::{self, Elements, Kind, Value};
-use crate::format::escape::utf8_or_escaped;
+use crate::format::escape::make_utf8;
 use crate::tsv::builders::{Builder, Expected, List};
 use crate::tsv::values::{parse_count, parse_double, parse_int, parse_micros, parse_port};
 
@@ -35,10 +35,7 @@ impl Texts {
         } else {
             self.scratch.extend_from_slice(raw);
         }
-        if std::str::from_utf8(&self.scratch).is_err() {
-            let bytes = std::mem::take(&mut self.scratch);
-            utf8_or_escaped(&bytes, &mut self.scratch);
-        }
+        make_utf8(&mut self.scratch);
         Ok(&self.scratch)
     }
 }

@@ -2,7 +2,7 @@
 //! chunk's line count, can roll back a half-parsed row (`truncate`) when a line turns out to
 //! be bad, and hand their vectors to Arrow without copying.
 
-use crate::format::escape::{unescape_into, utf8_or_escaped};
+use crate::format::escape::{make_utf8, unescape_into};
 use crate::format::header::Markers;
 use crate::format::types::{ZeekType, TIME_ZONE};
 use crate::tsv::memory::Values;
@@ -97,10 +97,7 @@ impl<'a> FieldContext<'a> {
         } else {
             self.scratch.extend_from_slice(raw);
         }
-        if std::str::from_utf8(&self.scratch).is_err() {
-            let bytes = std::mem::take(&mut self.scratch);
-            utf8_or_escaped(&bytes, &mut self.scratch);
-        }
+        make_utf8(&mut self.scratch);
         &self.scratch
     }
 }
