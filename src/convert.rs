@@ -53,6 +53,8 @@ pub struct ConvertSummary {
     pub row_groups: usize,
     pub schema: SchemaRef,
     pub skipped: Skipped,
+    /// Files whose last line has no line end and was read like the others, with its line.
+    pub unterminated: Vec<(String, u64)>,
 }
 
 /// Convert `paths` (already expanded) into one Parquet file at `dest`, applying the read
@@ -109,7 +111,11 @@ pub fn convert(
             progress: &mut *progress,
         };
         match stream_files(paths, options, &schema, &mut sink)? {
-            StreamEnd::Done { rows, skipped } => {
+            StreamEnd::Done {
+                rows,
+                skipped,
+                unterminated,
+            } => {
                 sink.flush()?;
                 let metadata = sink.writer.close().map_err(|e| write_error(&e, dest))?;
                 partial.commit()?;
@@ -118,10 +124,19 @@ pub fn convert(
                     row_groups: metadata.num_row_groups(),
                     schema: sink.schema,
                     skipped,
+                    unterminated,
                 });
             }
             StreamEnd::SchemaGrew if !every_block => {
                 drop(sink);
+                if let Some(stream) = paths.iter().find(|p| crate::source::is_stream(p)) {
+                    return Err(Error::schema(
+                        "a later header block adds columns, and this is a stream that cannot \
+                         be read a second time to find them: save it to a file first, or read \
+                         it with read_zeek",
+                    )
+                    .with_path(stream));
+                }
                 schema = layout_schema(paths, options, true)?;
                 every_block = true;
             }

@@ -11,8 +11,16 @@ pub enum ErrorKind {
     Parse,
     /// A header line is malformed, or a file has no header and no field list was given.
     Header,
-    /// The compressed stream ends early or is corrupt.
+    /// The compressed stream ends early, or has bytes after its end that are not part of it:
+    /// the rows before are sound.
     Truncated,
+    /// The compressed data is damaged (a checksum mismatch, corrupt deflate data): the rows
+    /// decompressed from it cannot be trusted, so this is never skipped.
+    Corrupt,
+    /// Memory for the input ran out (maps to `MemoryError`).
+    Memory,
+    /// The read was interrupted by Ctrl-C (maps to `KeyboardInterrupt`).
+    Interrupted,
     /// Column selection or header blocks that cannot be reconciled.
     Schema,
     /// A bug in zeekframe (a caught panic): reported, never propagated.
@@ -60,6 +68,14 @@ impl Error {
         Self::new(ErrorKind::Schema, message)
     }
 
+    /// Memory for `bytes` more bytes could not be had.
+    pub fn memory(bytes: usize) -> Self {
+        Self::new(
+            ErrorKind::Memory,
+            format!("out of memory: {bytes} more bytes were needed to read the log"),
+        )
+    }
+
     pub fn io(err: &std::io::Error, path: &str) -> Self {
         Self::new(ErrorKind::Io(err.kind()), err.to_string()).with_path(path)
     }
@@ -72,6 +88,11 @@ impl Error {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
         Self::new(ErrorKind::Internal, message)
+    }
+
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     pub fn with_path(mut self, path: &str) -> Self {

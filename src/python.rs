@@ -6,17 +6,21 @@ use crate::convert::{convert, ParquetCompression, ParquetOptions};
 use crate::error::{Error, ErrorKind};
 use crate::pushdown::{Literal, MimeCategories, Op, Predicate, Pushdown, Sampler};
 use crate::reader::{layout_schema, read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
+use crate::source::{Cancel, DEFAULT_MAX_LINE_BYTES};
 use crate::stream::Progress;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
-    PyValueError,
+    PyFileNotFoundError, PyIsADirectoryError, PyKeyboardInterrupt, PyMemoryError, PyOSError,
+    PyPermissionError, PyRuntimeError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A table produced by the reader, exported through `__arrow_c_stream__`.
 #[pyclass(module = "zeekframe._core", frozen)]
@@ -25,6 +29,8 @@ pub struct ArrowTable {
     batches: Vec<RecordBatch>,
     skipped_count: u64,
     skipped: Vec<Error>,
+    unterminated: Vec<(String, u64)>,
+    end_offsets: Vec<u64>,
 }
 
 #[pymethods]
@@ -58,11 +64,70 @@ impl ArrowTable {
     fn skipped(&self) -> Vec<(Option<String>, Option<u64>, String)> {
         skipped_list(&self.skipped)
     }
+
+    /// `(path, line)` of each file whose last line has no line end and was read.
+    #[getter]
+    fn unterminated(&self) -> Vec<(String, u64)> {
+        self.unterminated.clone()
+    }
+
+    /// Per file, the offset in its decompressed stream after the last line read.
+    #[getter]
+    fn end_offsets(&self) -> Vec<u64> {
+        self.end_offsets.clone()
+    }
 }
 
 /// Run `work` without the GIL and with panics caught, so a bug surfaces as an exception.
-fn run<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
-    let result = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
+/// The work runs on a thread of its own while this (the calling) thread watches for Ctrl-C,
+/// which only the main thread is told of: a signal sets the work's `Cancel`, which the reader and the
+/// parsers look at between chunks, and the call then raises one `KeyboardInterrupt`.
+fn run<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(Cancel) -> Result<T, Error> + Send,
+) -> PyResult<T> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let cancel = Cancel::new(flag.clone());
+    let mut interrupt: Option<PyErr> = None;
+    interrupts::watch();
+    let interrupts_before = interrupts::count();
+    // SAFETY: getpid and gettid have no preconditions.
+    let main_thread = unsafe { libc::getpid() == libc::gettid() };
+    let result = py.detach(|| {
+        std::thread::scope(|scope| {
+            let (done, finished) = std::sync::mpsc::channel();
+            let worker = scope.spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| work(cancel)));
+                // The watcher may have stopped listening; the result is still joined below.
+                let _ = done.send(());
+                result
+            });
+            loop {
+                match finished.recv_timeout(Duration::from_millis(20)) {
+                    Err(RecvTimeoutError::Timeout) if interrupt.is_none() => {
+                        // Only the main thread runs Python's signal handlers; another thread
+                        // (a Polars scan's, a user's pool) sees Ctrl-C through the counter.
+                        let raised = if main_thread {
+                            Python::attach(|py| py.check_signals()).err()
+                        } else {
+                            (interrupts::count() != interrupts_before)
+                                .then(|| PyKeyboardInterrupt::new_err("the read was interrupted"))
+                        };
+                        if let Some(error) = raised {
+                            interrupt = Some(error);
+                            flag.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+            }
+            worker.join().unwrap_or_else(Err)
+        })
+    });
+    if let Some(error) = interrupt {
+        return Err(error);
+    }
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(to_py_err(py, error)),
@@ -90,7 +155,11 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
                 _ => PyOSError::new_err(message),
             }
         }
-        ErrorKind::Parse | ErrorKind::Header | ErrorKind::Truncated => "ZeekParseError",
+        ErrorKind::Parse | ErrorKind::Header | ErrorKind::Truncated | ErrorKind::Corrupt => {
+            "ZeekParseError"
+        }
+        ErrorKind::Memory => return PyMemoryError::new_err(message),
+        ErrorKind::Interrupted => return PyKeyboardInterrupt::new_err(message),
         ErrorKind::Schema => "ZeekError",
         ErrorKind::Internal => {
             return PyRuntimeError::new_err(format!("zeekframe internal error: {message}"))
@@ -111,6 +180,70 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
         Ok(PyErr::from_value(exception))
     };
     build().unwrap_or_else(|e| e)
+}
+
+/// Ctrl-C as seen from any thread. Python runs its signal handlers on the main thread only,
+/// so a read running on another thread (a Polars scan calls its source from its own threads)
+/// would not notice it; a SIGINT handler in front of the one installed before it (Python's,
+/// or whatever chains to Python's) counts each signal and passes it on unchanged.
+mod interrupts {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    /// The handler ours passes signals on to; written only by `watch`, before ours is set.
+    static mut PREVIOUS: Option<libc::sigaction> = None;
+
+    extern "C" fn on_sigint(
+        signal: libc::c_int,
+        info: *mut libc::siginfo_t,
+        context: *mut libc::c_void,
+    ) {
+        COUNT.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: `PREVIOUS` is set before this handler is installed and not written while
+        // it is; the handler it holds is a function (checked in `watch`), called with the
+        // signature its flags declare.
+        unsafe {
+            let Some(previous) = (*std::ptr::addr_of!(PREVIOUS)).as_ref() else {
+                return;
+            };
+            if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    std::mem::transmute(previous.sa_sigaction);
+                handler(signal, info, context);
+            } else {
+                let handler: extern "C" fn(libc::c_int) =
+                    std::mem::transmute(previous.sa_sigaction);
+                handler(signal);
+            }
+        }
+    }
+
+    /// Put the counting handler in front of the current one, unless it is there already
+    /// (Python's `signal.signal` replaces it; then it goes in front of the new one). Called
+    /// with the GIL held, so two calls never race.
+    pub fn watch() {
+        let ours = on_sigint as *const () as libc::sighandler_t;
+        // SAFETY: sigaction with a null new action only reads the current one.
+        unsafe {
+            let mut current: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGINT, std::ptr::null(), &mut current) != 0
+                || current.sa_sigaction == ours
+                || current.sa_sigaction == libc::SIG_DFL
+                || current.sa_sigaction == libc::SIG_IGN
+            {
+                return;
+            }
+            *std::ptr::addr_of_mut!(PREVIOUS) = Some(current);
+            let mut counting = current;
+            counting.sa_sigaction = ours;
+            counting.sa_flags = current.sa_flags | libc::SA_SIGINFO;
+            libc::sigaction(libc::SIGINT, &counting, std::ptr::null_mut());
+        }
+    }
+
+    pub fn count() -> u64 {
+        COUNT.load(Ordering::SeqCst)
+    }
 }
 
 /// Layout options shared by every entry point.
@@ -223,7 +356,8 @@ fn pushdown(
 #[pyfunction]
 #[pyo3(signature = (paths, *, columns=None, n_rows=None, n_threads=None, skip_bad_lines=false,
     fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
-    sample=None, seed=0, filter=None, mime_categories=None, include_file_paths=None))]
+    sample=None, seed=0, filter=None, mime_categories=None, include_file_paths=None,
+    max_line_bytes=None, start_offset=0, complete_lines=false))]
 #[allow(clippy::too_many_arguments)]
 fn read_tsv(
     py: Python<'_>,
@@ -242,22 +376,32 @@ fn read_tsv(
     filter: Option<Bound<'_, PyAny>>,
     mime_categories: Option<Vec<(String, Vec<String>)>>,
     include_file_paths: Option<String>,
+    max_line_bytes: Option<usize>,
+    start_offset: u64,
+    complete_lines: bool,
 ) -> PyResult<ArrowTable> {
     let options = ReadOptions {
         columns,
         n_rows,
         skip_bad_lines,
         chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
+        max_line_bytes: max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(1),
+        start_offset,
+        complete_lines_only: complete_lines,
         pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
         include_file_paths,
         ..options(n_threads, fields, types, log_type, rename_underscore)
     };
-    let output = run(py, || read_files(&paths, &options))?;
+    let output = run(py, |cancel| {
+        read_files(&paths, &ReadOptions { cancel, ..options })
+    })?;
     Ok(ArrowTable {
         schema: output.schema,
         batches: output.batches,
         skipped_count: output.skipped_count,
         skipped: output.skipped,
+        unterminated: output.unterminated,
+        end_offsets: output.end_offsets,
     })
 }
 
@@ -268,7 +412,8 @@ fn read_tsv(
 #[pyo3(signature = (paths, dest, *, columns=None, n_threads=None, skip_bad_lines=false,
     fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
     sample=None, seed=0, filter=None, mime_categories=None, compression="zstd",
-    compression_level=None, row_group_size=250_000, include_file_paths=None, progress=None))]
+    compression_level=None, row_group_size=250_000, include_file_paths=None, progress=None,
+    max_line_bytes=None, complete_lines=false))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn convert_parquet(
     py: Python<'_>,
@@ -291,12 +436,15 @@ fn convert_parquet(
     row_group_size: usize,
     include_file_paths: Option<String>,
     progress: Option<Py<PyAny>>,
+    max_line_bytes: Option<usize>,
+    complete_lines: bool,
 ) -> PyResult<(
     u64,
     usize,
     Vec<String>,
     u64,
     Vec<(Option<String>, Option<u64>, String)>,
+    Vec<(String, u64)>,
 )> {
     let compression = match (compression, compression_level) {
         ("zstd", level) => ParquetCompression::Zstd(level.unwrap_or(3)),
@@ -320,6 +468,8 @@ fn convert_parquet(
         columns,
         skip_bad_lines,
         chunk_size: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1),
+        max_line_bytes: max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(1),
+        complete_lines_only: complete_lines,
         pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
         include_file_paths,
         ..options(n_threads, fields, types, log_type, rename_underscore)
@@ -330,7 +480,8 @@ fn convert_parquet(
     };
     // An exception from the callback (or a pending Ctrl-C) stops the work and is raised as is.
     let mut raised: Option<PyErr> = None;
-    let summary = run(py, || {
+    let summary = run(py, |cancel| {
+        let options = ReadOptions { cancel, ..options };
         let mut report = |step: Progress| -> Result<(), Error> {
             Python::attach(|py| {
                 py.check_signals()?;
@@ -361,6 +512,7 @@ fn convert_parquet(
             .collect(),
         summary.skipped.count,
         skipped_list(&summary.skipped.first),
+        summary.unterminated,
     ))
 }
 
@@ -385,13 +537,24 @@ fn read_header(
     rename_underscore: bool,
 ) -> PyResult<Option<(Vec<String>, Vec<String>, ArrowTable, Option<String>)>> {
     let options = options(Some(1), fields, types, log_type, rename_underscore);
-    let Some(block) = run(py, || read_layout(&path, &options))? else {
+    let Some(block) = run(py, |cancel| {
+        read_layout(
+            &path,
+            &ReadOptions {
+                cancel,
+                ..options.clone()
+            },
+        )
+    })?
+    else {
         return Ok(None);
     };
     let (names, type_names, schema) = if block.json.is_some() {
         // A JSON log's columns are its first lines' keys.
         let paths = [path.clone()];
-        let schema = run(py, || layout_schema(&paths, &options, false))?;
+        let schema = run(py, |cancel| {
+            layout_schema(&paths, &ReadOptions { cancel, ..options }, false)
+        })?;
         let names = schema.fields().iter().map(|f| f.name().clone()).collect();
         let type_names = schema
             .fields()
@@ -417,6 +580,8 @@ fn read_header(
         batches: Vec::new(),
         skipped_count: 0,
         skipped: Vec::new(),
+        unterminated: Vec::new(),
+        end_offsets: Vec::new(),
     };
     Ok(Some((names, type_names, empty, block.log_path.clone())))
 }
@@ -432,7 +597,7 @@ fn log_paths(
 ) -> PyResult<Vec<Option<String>>> {
     use rayon::prelude::*;
     let threads = n_threads.unwrap_or_else(rayon::current_num_threads).max(1);
-    run(py, || {
+    run(py, |_| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -493,7 +658,7 @@ fn write_demo(
         .join(format!("http.{extension}"))
         .to_string_lossy()
         .into_owned();
-    run(py, || {
+    run(py, |_| {
         crate::demo::write_conn(&conn, format, conn_rows, seed)?;
         crate::demo::write_http(&http, format, http_rows, seed)
     })?;

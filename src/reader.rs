@@ -7,11 +7,15 @@ use crate::format::schemas::{builtin_schemas, schema_for};
 use crate::format::types::ZeekType;
 use crate::json::{self, JsonLayout, NamedColumn};
 use crate::pushdown::{ChunkPushdown, FileSampler, MimeCategories, Pushdown, MIME_CATEGORY};
-use crate::source::{read_chunks, BufferPool, DataChunk, ReaderError, StreamSummary};
+use crate::source::{
+    read_chunks, BufferPool, Cancel, ChunkOptions, DataChunk, ReaderError, StreamSummary,
+    DEFAULT_MAX_LINE_BYTES,
+};
 use crate::tsv::{parse_chunk, Block, ChunkOutput, MAX_REPORTED};
 use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -36,6 +40,14 @@ pub struct ReadOptions {
     pub log_type: Option<String>,
     pub rename_underscore: bool,
     pub chunk_size: usize,
+    /// A line longer than this is a bad line.
+    pub max_line_bytes: usize,
+    /// Data lines before this offset (in the decompressed stream) are left out: where an
+    /// earlier read of a growing log stopped.
+    pub start_offset: u64,
+    /// Leave out a last line without a line end (a line still being written).
+    pub complete_lines_only: bool,
+    pub cancel: Cancel,
     pub pushdown: Pushdown,
     /// Add a column of this name holding each row's file path, as given.
     pub include_file_paths: Option<String>,
@@ -53,6 +65,10 @@ impl Default for ReadOptions {
             log_type: None,
             rename_underscore: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            start_offset: 0,
+            complete_lines_only: false,
+            cancel: Cancel::default(),
             pushdown: Pushdown::default(),
             include_file_paths: None,
         }
@@ -66,6 +82,10 @@ pub struct ReadOutput {
     /// Lines dropped under `skip_bad_lines`, and the first of them with their errors.
     pub skipped_count: u64,
     pub skipped: Vec<Error>,
+    /// Files whose last line has no line end and was read like the others, with its line.
+    pub unterminated: Vec<(String, u64)>,
+    /// Per file: the offset in its decompressed stream after the last line read.
+    pub end_offsets: Vec<u64>,
 }
 
 pub fn output_name(name: &str, rename_underscore: bool) -> String {
@@ -77,6 +97,18 @@ pub fn output_name(name: &str, rename_underscore: bool) -> String {
 }
 
 impl ReadOptions {
+    /// How the reader cuts a stream into chunks.
+    pub(crate) fn chunking(&self) -> ChunkOptions {
+        ChunkOptions {
+            chunk_size: self.chunk_size,
+            max_line_bytes: self.max_line_bytes,
+            start_offset: self.start_offset,
+            complete_lines_only: self.complete_lines_only,
+            peek: false,
+            cancel: self.cancel.clone(),
+        }
+    }
+
     /// Whether the derived `mime_category` column is part of the output.
     pub(crate) fn mime_output(&self) -> bool {
         self.pushdown.mime.is_some()
@@ -135,13 +167,15 @@ impl ReadOptions {
         if fields.is_empty() {
             return Err(Error::header("#fields names no field"));
         }
-        let wanted = self.wanted();
+        let wanted: Option<HashSet<String>> = self.wanted().map(|w| w.into_iter().collect());
         let names: Vec<String> = fields
             .iter()
             .map(|f| output_name(f, self.rename_underscore))
             .collect();
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
+        let mut seen = HashSet::with_capacity(names.len());
+        for name in &names {
+            check_field_name(name)?;
+            if !seen.insert(name.as_str()) {
                 return Err(Error::header(format!(
                     "field {name:?} appears twice in #fields"
                 )));
@@ -205,12 +239,25 @@ impl ReadOptions {
     }
 }
 
+/// A column name Arrow can carry: its C interface ends names at a NUL byte.
+pub(crate) fn check_field_name(name: &str) -> Result<()> {
+    if name.contains('\0') {
+        return Err(Error::header(format!(
+            "field name {name:?} holds a NUL byte, which no column name can carry"
+        )));
+    }
+    Ok(())
+}
+
 /// One parsed chunk with what is needed to number its lines.
 pub(crate) struct ParsedChunk {
     seq: usize,
     pub block: Arc<Block>,
     reader_lines_before: u64,
     pub output: ChunkOutput,
+    /// A JSON chunk's text, kept under `n_rows`: the chunk where the limit falls is parsed
+    /// again up to its last row, so that only the lines read type the columns.
+    text: Option<(u64, Vec<u8>)>,
 }
 
 struct FileResult {
@@ -231,25 +278,116 @@ pub(crate) fn parse(
         filter: options.pushdown.filter.as_ref(),
         mime: options.pushdown.mime.as_ref(),
         mime_output: options.mime_output(),
+        row_ends: options.n_rows.is_some(),
     };
+    // Under `n_rows`, a bad line counts only before the last row: the chunk is parsed whole
+    // and its bad lines are checked against the limit once the rows before it are known.
+    let stop_at_first_bad_line = !options.skip_bad_lines && options.n_rows.is_none();
     let output = match &chunk.block.json {
-        Some(layout) => {
-            json::parse_json_chunk(&chunk.data, layout, !options.skip_bad_lines, &pushdown)
+        _ if options.cancel.check().is_err() => ChunkOutput::failed(Error::new(
+            ErrorKind::Interrupted,
+            "the read was interrupted",
+        )),
+        _ if !memory_for(chunk.data.len()) => {
+            ChunkOutput::failed(Error::memory(chunk.data.len() * COLUMN_BYTES_PER_BYTE))
         }
-        None => parse_chunk(
-            &chunk.data,
-            &chunk.block,
-            !options.skip_bad_lines,
-            &pushdown,
-        ),
+        _ if chunk.too_long.is_some() => {
+            let length = chunk.too_long.unwrap_or_default();
+            let error = Error::parse(format!(
+                "the line is longer than max_line_bytes={} (at least {length} bytes)",
+                options.max_line_bytes
+            ))
+            .with_line(1);
+            ChunkOutput {
+                bad_rows_before: vec![0],
+                ..ChunkOutput::rows(0, 1, vec![error], 1)
+            }
+        }
+        Some(layout) => {
+            json::parse_json_chunk(&chunk.data, layout, stop_at_first_bad_line, &pushdown)
+        }
+        None => parse_chunk(&chunk.data, &chunk.block, stop_at_first_bad_line, &pushdown),
     };
-    buffers.give(chunk.data);
+    let text = if chunk.block.json.is_some() && options.n_rows.is_some() {
+        Some((chunk.offset, chunk.data))
+    } else {
+        buffers.give(chunk.data);
+        None
+    };
     ParsedChunk {
         seq: chunk.seq,
         block: chunk.block,
         reader_lines_before: chunk.reader_lines_before,
         output,
+        text,
     }
+}
+
+impl ParsedChunk {
+    /// How many of the chunk's bad lines come before the limit, when `room` more rows are
+    /// wanted (`None`: no limit, all of them).
+    pub(crate) fn bad_lines_within(&self, room: Option<usize>) -> u64 {
+        let output = &self.output;
+        match room {
+            Some(room) if output.bad_rows_before.len() as u64 == output.bad_line_count => output
+                .bad_rows_before
+                .iter()
+                .take_while(|&&before| (before as usize) < room)
+                .count()
+                as u64,
+            _ => output.bad_line_count,
+        }
+    }
+
+    /// Cut a JSON chunk to its first `rows` rows by parsing its text again up to the end of
+    /// the last of them, so that the lines after it neither add nor type columns.
+    pub(crate) fn cut(&mut self, rows: usize, sampler: Option<FileSampler>, options: &ReadOptions) {
+        let (Some(layout), Some((offset, text))) = (&self.block.json, &self.text) else {
+            return;
+        };
+        if rows >= self.output.rows {
+            return;
+        }
+        let end = match rows {
+            0 => 0,
+            _ => self
+                .output
+                .row_ends
+                .get(rows - 1)
+                .map_or(text.len(), |&e| e as usize),
+        };
+        let pushdown = ChunkPushdown {
+            sampler,
+            offset: *offset,
+            filter: options.pushdown.filter.as_ref(),
+            mime: options.pushdown.mime.as_ref(),
+            mime_output: options.mime_output(),
+            row_ends: false,
+        };
+        let output = json::parse_json_chunk(&text[..end.min(text.len())], layout, false, &pushdown);
+        if output.fatal.is_none() {
+            self.output.named = output.named;
+            self.output.mime = output.mime;
+            self.output.rows = output.rows;
+        }
+    }
+}
+
+/// Column memory a chunk may need, per byte of its text, at most (a log of one-byte counts
+/// takes 8 bytes of values and a view or offset per field), plus the block that column memory
+/// is mapped in (`tsv::memory`).
+const COLUMN_BYTES_PER_BYTE: usize = 4;
+const COLUMN_REGION: usize = 64 << 20;
+
+/// Whether the memory the columns of a chunk of `bytes` need can be had. The column builders
+/// allocate as they go and cannot fail; asking first (and giving the memory straight back,
+/// untouched) turns a read that would exhaust memory, such as a decompression bomb under a
+/// memory limit, into a `MemoryError` instead of an abort.
+fn memory_for(bytes: usize) -> bool {
+    let wanted = bytes
+        .saturating_mul(COLUMN_BYTES_PER_BYTE)
+        .saturating_add(COLUMN_REGION);
+    Vec::<u8>::new().try_reserve_exact(wanted).is_ok()
 }
 
 /// Whether the chunks parsed so far are enough: an error to raise, or `n_rows` reached.
@@ -270,7 +408,7 @@ fn read_file_serial(path: &str, options: &ReadOptions) -> Result<FileResult> {
         |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
     let summary = read_chunks(
         path,
-        options.chunk_size,
+        &options.chunking(),
         &buffers,
         &mut factory,
         &mut |chunk| {
@@ -341,7 +479,7 @@ fn read_file_parallel(path: &str, options: &ReadOptions, threads: usize) -> Resu
             |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
         read_chunks(
             path,
-            options.chunk_size,
+            &options.chunking(),
             &buffers,
             &mut factory,
             &mut |chunk| !stop.load(Ordering::Relaxed) && sender.send(chunk).is_ok(),
@@ -389,41 +527,74 @@ pub fn read_files(paths: &[String], options: &ReadOptions) -> Result<ReadOutput>
 }
 
 /// Number every error, check them against `on_bad_line`, unify blocks and build the batches.
-fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput> {
+fn assemble(mut files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput> {
     let mut skipped = Skipped::default();
-    // Errors after the first `n_rows` rows do not count, however far the parsers got.
+    let mut unterminated = Vec::new();
+    // Under `n_rows`, what comes after the last row is not looked at, however far the
+    // parsers got: neither its errors, nor its header blocks, nor its JSON keys. `used` is
+    // how many of a file's chunks (and `blocks` how many of its header blocks) count.
     let mut rows_before = 0;
-    for file in &files {
+    let mut used = Vec::with_capacity(files.len());
+    let mut block_counts = Vec::with_capacity(files.len());
+    for (index, file) in files.iter_mut().enumerate() {
         let mut numbering = Numbering::new(&file.path);
-        let mut complete = true;
-        for chunk in &file.chunks {
-            if options.n_rows.is_some_and(|n| rows_before >= n) {
-                complete = false;
+        let mut count = 0;
+        let mut limited = false;
+        for chunk in &mut file.chunks {
+            let room = options.n_rows.map(|n| n.saturating_sub(rows_before));
+            if room == Some(0) {
+                limited = true;
                 break;
             }
-            numbering.chunk(chunk);
+            let bad_lines = chunk.bad_lines_within(room);
+            numbering.chunk(chunk, bad_lines);
+            count += 1;
             // A chunk with a bad line to raise has no rows to give.
-            if options.skip_bad_lines || chunk.output.bad_line_count == 0 {
+            if options.skip_bad_lines || bad_lines == 0 {
+                if let Some(room) = room.filter(|&room| room < chunk.output.rows) {
+                    let sampler = options.pushdown.sample.map(|s| s.for_file(&file.path));
+                    chunk.cut(room, sampler, options);
+                }
                 rows_before += chunk.output.rows;
             }
         }
-        if complete && options.n_rows.is_none_or(|n| rows_before < n) {
+        let reached = options.n_rows.is_some_and(|n| rows_before >= n);
+        if !limited && !reached {
             numbering.end(file.summary.error.as_ref());
+            let last_bad = file.chunks.last().is_some_and(|c| c.output.last_line_bad);
+            if file.summary.unterminated && !last_bad {
+                let line = numbering.last_line(&file.summary);
+                unterminated.push((file.path.clone(), line));
+            }
         }
         skipped.absorb(&mut numbering, options.skip_bad_lines)?;
+        // The header blocks up to the one the last chunk used; with no chunk, the first
+        // file's first block still gives the columns (`n_rows=0`).
+        let blocks = &file.summary.blocks;
+        let block_count = match file.chunks[..count].last() {
+            _ if options.n_rows.is_none() || (!limited && !reached) => blocks.len(),
+            Some(last) => blocks
+                .iter()
+                .position(|b| Arc::ptr_eq(b, &last.block))
+                .map_or(blocks.len(), |at| at + 1),
+            None if index == 0 => blocks.len().min(1),
+            None => 0,
+        };
+        used.push(count);
+        block_counts.push(block_count);
     }
     let blocks: Vec<(&str, &Block)> = files
         .iter()
-        .flat_map(|f| {
-            f.summary
-                .blocks
+        .zip(&block_counts)
+        .flat_map(|(f, &count)| {
+            f.summary.blocks[..count]
                 .iter()
                 .map(|b| (f.path.as_str(), b.as_ref()))
         })
         .collect();
     let mut dynamic = DynamicColumns::default();
-    for file in &files {
-        for chunk in &file.chunks {
+    for (file, &count) in files.iter().zip(&used) {
+        for chunk in &file.chunks[..count] {
             dynamic.add(&file.path, chunk)?;
         }
     }
@@ -432,7 +603,8 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
     let mut remaining = options.n_rows.unwrap_or(usize::MAX);
     let chunks = files
         .iter()
-        .flat_map(|f| f.chunks.iter().map(|c| (f.path.as_str(), c)));
+        .zip(&used)
+        .flat_map(|(f, &count)| f.chunks[..count].iter().map(|c| (f.path.as_str(), c)));
     for (path, chunk) in chunks {
         if remaining == 0 {
             break;
@@ -454,6 +626,8 @@ fn assemble(files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOutput>
         batches,
         skipped_count: skipped.count,
         skipped: skipped.first,
+        unterminated,
+        end_offsets: files.iter().map(|f| f.summary.end_offset).collect(),
     })
 }
 
@@ -468,7 +642,8 @@ impl Skipped {
     /// Take the errors numbered so far: raise the first one that may not be skipped.
     pub(crate) fn absorb(&mut self, numbering: &mut Numbering, skip_bad_lines: bool) -> Result<()> {
         for error in numbering.errors.drain(..) {
-            // Header problems make the rest of a file unreadable: never skipped.
+            // Header problems make the rest of a file unreadable, and rows of damaged
+            // compressed data cannot be trusted: never skipped.
             let skippable = matches!(error.kind, ErrorKind::Parse | ErrorKind::Truncated);
             if !skip_bad_lines || !skippable {
                 return Err(error);
@@ -506,23 +681,30 @@ impl Numbering {
         }
     }
 
-    pub fn chunk(&mut self, chunk: &ParsedChunk) {
+    /// Number a chunk's errors: its first `bad_lines` bad lines (those before the limit of
+    /// `n_rows`) and its fatal error.
+    pub fn chunk(&mut self, chunk: &ParsedChunk, bad_lines: u64) {
         if self.ended {
             return;
         }
         let base = self.lines_before + chunk.reader_lines_before;
         self.lines_before += chunk.output.lines;
-        for error in &chunk.output.bad_lines {
+        for error in chunk.output.bad_lines.iter().take(bad_lines as usize) {
             let line = base + error.line.unwrap_or(0);
             self.errors
                 .push(error.clone().with_line(line).with_path(&self.path));
         }
-        self.count += chunk.output.bad_line_count;
+        self.count += bad_lines;
         if let Some(fatal) = &chunk.output.fatal {
             self.errors.push(fatal.clone().with_path(&self.path));
             self.count += 1;
             self.ended = true;
         }
+    }
+
+    /// The number of a file's last line, once every chunk of the file has been seen.
+    pub fn last_line<B>(&self, summary: &StreamSummary<B>) -> u64 {
+        self.lines_before + summary.reader_lines
     }
 
     /// The reader's own error, once every chunk of the file has been seen. Must follow the
@@ -533,9 +715,13 @@ impl Numbering {
         };
         self.ended = true;
         let mut line = self.lines_before + reader_error.reader_lines;
-        if reader_error.error.kind == ErrorKind::Truncated {
-            // The stream ended inside or right after the last line read.
-            line -= 1;
+        if matches!(
+            reader_error.error.kind,
+            ErrorKind::Truncated | ErrorKind::Corrupt
+        ) {
+            // The stream ended inside or right after the last line read (line 1 if no line
+            // was read whole).
+            line = line.saturating_sub(1).max(1);
             if self.errors.last().is_some_and(|e| e.line >= Some(line)) {
                 self.errors.pop();
                 self.count -= 1;
@@ -557,10 +743,19 @@ impl Numbering {
 /// its writer leaves out when they are unset (Zeek's JSON writer omits null fields).
 #[derive(Debug, Default)]
 pub(crate) struct DynamicColumns {
+    /// Name, type and the first file that has it, in first-seen order.
     columns: Vec<(String, DataType, String)>,
     shapes: Vec<Option<json::Shape>>,
+    index: HashMap<String, usize>,
     /// Per log type: the keys seen, and a file that has it.
-    log_types: Vec<(String, Vec<String>, String)>,
+    log_types: Vec<(String, SeenKeys, String)>,
+}
+
+/// Names in first-seen order, each once.
+#[derive(Debug, Default)]
+struct SeenKeys {
+    names: Vec<String>,
+    set: HashSet<String>,
 }
 
 impl DynamicColumns {
@@ -570,14 +765,15 @@ impl DynamicColumns {
             let at = match self.log_types.iter().position(|(t, _, _)| *t == log_type) {
                 Some(at) => at,
                 None => {
-                    self.log_types.push((log_type, Vec::new(), path.to_owned()));
+                    self.log_types
+                        .push((log_type, SeenKeys::default(), path.to_owned()));
                     self.log_types.len() - 1
                 }
             };
             let seen = &mut self.log_types[at].1;
             for (name, _) in &output.named {
-                if !seen.contains(name) {
-                    seen.push(name.clone());
+                if seen.set.insert(name.clone()) {
+                    seen.names.push(name.clone());
                 }
             }
         }
@@ -586,29 +782,29 @@ impl DynamicColumns {
                 NamedColumn::Inferred(inferred) => Some(inferred.shape.clone()),
                 NamedColumn::Typed(_) => None,
             };
-            match self.columns.iter().position(|(n, _, _)| n == name) {
-                None => {
-                    self.columns
-                        .push((name.clone(), column.data_type(), path.to_owned()));
-                    self.shapes.push(shape);
+            let Some(&at) = self.index.get(name) else {
+                self.index.insert(name.clone(), self.columns.len());
+                self.columns
+                    .push((name.clone(), column.data_type(), path.to_owned()));
+                self.shapes.push(shape);
+                continue;
+            };
+            match (&self.shapes[at], shape) {
+                (Some(known), Some(shape)) => {
+                    let joined = known.join(&shape);
+                    self.columns[at].1 = joined.arrow_type();
+                    self.shapes[at] = Some(joined);
                 }
-                Some(at) => match (&self.shapes[at], shape) {
-                    (Some(known), Some(shape)) => {
-                        let joined = known.join(&shape);
-                        self.columns[at].1 = joined.arrow_type();
-                        self.shapes[at] = Some(joined);
-                    }
-                    (None, None) if self.columns[at].1 == column.data_type() => {}
-                    _ => {
-                        return Err(Error::schema(format!(
-                            "column {name:?} is {} in {} but {} in a later chunk",
-                            self.columns[at].1,
-                            self.columns[at].2,
-                            column.data_type()
-                        ))
-                        .with_path(path))
-                    }
-                },
+                (None, None) if self.columns[at].1 == column.data_type() => {}
+                _ => {
+                    return Err(Error::schema(format!(
+                        "column {name:?} is {} in {} but {} in later lines",
+                        json::zeek_type_name(&self.columns[at].1),
+                        self.columns[at].2,
+                        json::zeek_type_name(&column.data_type())
+                    ))
+                    .with_path(path))
+                }
             }
         }
         Ok(())
@@ -619,44 +815,89 @@ impl DynamicColumns {
     /// then the other keys as first seen.
     fn finished(&self, rename_underscore: bool) -> Vec<(String, DataType, String)> {
         let mut out: Vec<(String, DataType, String)> = Vec::new();
+        let mut placed: HashSet<String> = HashSet::new();
+        let registry = builtin_schemas();
         for (log_type, seen, path) in &self.log_types {
-            let schemas: Vec<_> = builtin_schemas()
-                .into_iter()
-                .filter(|s| s.log_type == log_type.as_str())
-                .collect();
             let renamed = |field: &str| output_name(field, rename_underscore);
-            let known = |name: &String| {
-                schemas
-                    .iter()
-                    .any(|s| s.fields.iter().any(|f| renamed(f) == *name))
-            };
+            let schemas: Vec<(&_, HashSet<String>)> = registry
+                .iter()
+                .filter(|s| s.log_type == log_type.as_str())
+                .map(|s| (s, s.fields.iter().map(|f| renamed(f)).collect()))
+                .collect();
+            let known = |name: &String| schemas.iter().any(|(_, fields)| fields.contains(name));
             let fitting = schemas
                 .iter()
-                .filter(|s| {
-                    seen.iter()
+                .filter(|(_, fields)| {
+                    seen.names
+                        .iter()
                         .filter(|name| known(name))
-                        .all(|name| s.fields.iter().any(|f| renamed(f) == *name))
+                        .all(|name| fields.contains(name))
                 })
-                .min_by_key(|s| s.fields.len());
-            let Some(schema) = fitting else { continue };
+                .min_by_key(|(s, _)| s.fields.len());
+            let Some((schema, _)) = fitting else { continue };
             for (field, zeek_type) in schema.fields.iter().zip(&schema.types) {
                 let name = renamed(field);
-                if out.iter().any(|(n, _, _)| *n == name) {
+                if !placed.insert(name.clone()) {
                     continue;
                 }
-                let column = self.columns.iter().find(|(n, _, _)| *n == name);
-                out.push(match column {
-                    Some(column) => column.clone(),
+                out.push(match self.index.get(&name) {
+                    Some(&at) => self.columns[at].clone(),
                     None => (name, ZeekType::parse(zeek_type).arrow_type(), path.clone()),
                 });
             }
         }
         for column in &self.columns {
-            if !out.iter().any(|(n, _, _)| *n == column.0) {
+            if placed.insert(column.0.clone()) {
                 out.push(column.clone());
             }
         }
         out
+    }
+}
+
+/// Columns in first-seen order with a name index, so unifying a header of a million fields
+/// stays linear.
+#[derive(Default)]
+struct ColumnList {
+    columns: Vec<UnifiedColumn>,
+    index: HashMap<String, usize>,
+}
+
+struct UnifiedColumn {
+    name: String,
+    data_type: DataType,
+    /// Zeek's name of the type, for messages.
+    zeek_type: String,
+    /// The first file that has the column.
+    path: String,
+}
+
+impl ColumnList {
+    fn get(&self, name: &str) -> Option<&UnifiedColumn> {
+        self.index.get(name).map(|&at| &self.columns[at])
+    }
+
+    /// Add a column, or check that it has the type it already has (`from_header`: a header
+    /// block's column, else a JSON log's).
+    fn add(&mut self, column: UnifiedColumn, from_header: bool) -> Result<()> {
+        if let Some(known) = self.get(&column.name) {
+            if known.data_type == column.data_type {
+                return Ok(());
+            }
+            let place = match (known.path == column.path, from_header) {
+                (true, true) => "in a later header block".to_owned(),
+                (true, false) => "in later lines".to_owned(),
+                (false, _) => format!("in {}", column.path),
+            };
+            return Err(Error::schema(format!(
+                "column {:?} is {} in {} but {} {place}",
+                column.name, known.zeek_type, known.path, column.zeek_type
+            ))
+            .with_path(&column.path));
+        }
+        self.index.insert(column.name.clone(), self.columns.len());
+        self.columns.push(column);
+        Ok(())
     }
 }
 
@@ -667,51 +908,65 @@ pub(crate) fn unify(
     dynamic: &DynamicColumns,
     options: &ReadOptions,
 ) -> Result<SchemaRef> {
-    let mut columns: Vec<(String, DataType, String)> = Vec::new();
-    let block_columns = blocks.iter().flat_map(|(path, block)| {
-        block
-            .selected()
-            .map(move |field| (*path, &block.names[field], block.types[field].arrow_type()))
-    });
-    let finished = dynamic.finished(options.rename_underscore);
-    let json_columns = finished
-        .iter()
-        .map(|(name, data_type, path)| (path.as_str(), name, data_type.clone()));
-    for (path, name, data_type) in block_columns.chain(json_columns) {
-        match columns.iter().find(|(n, _, _)| n == name) {
-            Some((_, existing, first_path)) if *existing != data_type => {
-                return Err(Error::schema(format!(
-                    "column {name:?} is {} in {first_path} but {} in a later header block",
-                    existing, data_type
-                ))
-                .with_path(path));
-            }
-            Some(_) => {}
-            None => columns.push((name.clone(), data_type, path.to_owned())),
+    let mut columns = ColumnList::default();
+    for (path, block) in blocks {
+        for field in block.selected() {
+            columns.add(
+                UnifiedColumn {
+                    name: block.names[field].clone(),
+                    data_type: block.types[field].arrow_type(),
+                    zeek_type: block.type_names[field].clone(),
+                    path: (*path).to_owned(),
+                },
+                true,
+            )?;
         }
     }
-    if options.pushdown.mime.is_some() && !columns.iter().any(|(n, _, _)| n == MIME_CATEGORY) {
-        columns.push((
-            MIME_CATEGORY.to_owned(),
-            MimeCategories::data_type(),
-            String::new(),
-        ));
+    for (name, data_type, path) in dynamic.finished(options.rename_underscore) {
+        let zeek_type = json::zeek_type_name(&data_type);
+        columns.add(
+            UnifiedColumn {
+                name,
+                data_type,
+                zeek_type,
+                path,
+            },
+            false,
+        )?;
+    }
+    if options.pushdown.mime.is_some() && columns.get(MIME_CATEGORY).is_none() {
+        columns.add(
+            UnifiedColumn {
+                name: MIME_CATEGORY.to_owned(),
+                data_type: MimeCategories::data_type(),
+                zeek_type: "enum".to_owned(),
+                path: String::new(),
+            },
+            false,
+        )?;
     }
     if let Some(name) = &options.include_file_paths {
-        if let Some((_, _, path)) = columns.iter().find(|(n, _, _)| n == name) {
+        if let Some(column) = columns.get(name) {
             return Err(Error::schema(format!(
                 "include_file_paths={name:?} is already a column of the log; choose another name"
             ))
-            .with_path(path));
+            .with_path(&column.path));
         }
-        columns.push((name.clone(), DataType::Utf8View, String::new()));
+        columns.add(
+            UnifiedColumn {
+                name: name.clone(),
+                data_type: DataType::Utf8View,
+                zeek_type: "string".to_owned(),
+                path: String::new(),
+            },
+            false,
+        )?;
     }
-    if let Some(wanted) = options.wanted() {
-        let mut ordered = Vec::with_capacity(wanted.len());
-        for name in &wanted {
-            match columns.iter().find(|(n, _, _)| n == name) {
-                Some(column) => ordered.push(column.clone()),
-                None => {
+    let fields: Vec<Field> = match options.wanted() {
+        Some(wanted) => {
+            let mut fields = Vec::with_capacity(wanted.len());
+            for name in &wanted {
+                let Some(column) = columns.get(name) else {
                     let available: Vec<&str> = blocks
                         .iter()
                         .flat_map(|(_, b)| b.names.iter().map(String::as_str))
@@ -720,28 +975,40 @@ pub(crate) fn unify(
                         "column {name:?} is not in the log; its columns are: {}",
                         dedup(available).join(", ")
                     )));
-                }
+                };
+                fields.push(Field::new(&column.name, column.data_type.clone(), true));
             }
+            fields
         }
-        columns = ordered;
-    }
-    let fields: Vec<Field> = columns
-        .into_iter()
-        .map(|(name, data_type, _)| Field::new(name, data_type, true))
-        .collect();
+        None => columns
+            .columns
+            .into_iter()
+            .map(|column| Field::new(column.name, column.data_type, true))
+            .collect(),
+    };
     Ok(Arc::new(Schema::new(fields)))
+}
+
+/// Column positions of `schema` by name.
+fn name_index(schema: &Schema) -> HashMap<&str, usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(at, field)| (field.name().as_str(), at))
+        .collect()
 }
 
 /// Whether every column of a parsed chunk is in `schema`, with a type that holds it.
 pub(crate) fn fits(chunk: &ParsedChunk, schema: &Schema) -> bool {
     let block = &chunk.block;
-    let header_columns = block.selected().all(|field| {
-        schema
-            .field_with_name(&block.names[field])
-            .is_ok_and(|f| *f.data_type() == block.types[field].arrow_type())
+    let index = name_index(schema);
+    let field = |name: &str| index.get(name).map(|&at| schema.field(at));
+    let header_columns = block.selected().all(|at| {
+        field(&block.names[at]).is_some_and(|f| *f.data_type() == block.types[at].arrow_type())
     });
     let json_columns = chunk.output.named.iter().all(|(name, column)| {
-        schema.field_with_name(name).is_ok_and(|f| match column {
+        field(name).is_some_and(|f| match column {
             NamedColumn::Typed(array) => array.data_type() == f.data_type(),
             NamedColumn::Inferred(inferred) => json::shape_of_type(f.data_type())
                 .is_some_and(|target| inferred.shape.join(&target) == target),
@@ -768,10 +1035,10 @@ pub fn layout_schema(
         let mut factory =
             |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
         let buffers = BufferPool::default();
-        let chunk_size = if every_block {
-            options.chunk_size
+        let chunking = if every_block {
+            options.chunking()
         } else {
-            64 << 10
+            options.chunking().peek()
         };
         let mut outputs = Vec::new();
         let mut keep_going = |chunk: DataChunk<Arc<Block>>| {
@@ -784,7 +1051,7 @@ pub fn layout_schema(
         };
         let summary = read_chunks(
             path,
-            chunk_size,
+            &chunking,
             &buffers,
             &mut factory,
             &mut keep_going,
@@ -818,13 +1085,11 @@ pub fn layout_schema(
 }
 
 fn dedup(names: Vec<&str>) -> Vec<&str> {
-    let mut seen = Vec::new();
-    for name in names {
-        if !seen.contains(&name) {
-            seen.push(name);
-        }
-    }
-    seen
+    let mut seen = HashSet::new();
+    names
+        .into_iter()
+        .filter(|name| seen.insert(*name))
+        .collect()
 }
 
 /// The columns of one chunk as a batch of `schema`: its own columns, nulls for the columns
@@ -846,7 +1111,11 @@ pub(crate) fn chunk_batch(
         };
         return json::json_batch(&chunk.output.named, chunk.output.rows, schema, &extra);
     }
-    let selected: Vec<usize> = block.selected().collect();
+    let slots: HashMap<&str, usize> = block
+        .selected()
+        .enumerate()
+        .map(|(slot, field)| (block.names[field].as_str(), slot))
+        .collect();
     let arrays: Vec<ArrayRef> = schema
         .fields()
         .iter()
@@ -859,10 +1128,9 @@ pub(crate) fn chunk_batch(
             if options.include_file_paths.as_ref() == Some(field.name()) {
                 return repeated_string(path, chunk.output.rows);
             }
-            selected
-                .iter()
-                .position(|&f| block.names[f] == *field.name())
-                .map(|slot| chunk.output.columns[slot].clone())
+            slots
+                .get(field.name().as_str())
+                .map(|&slot| chunk.output.columns[slot].clone())
                 .unwrap_or_else(|| new_null_array(field.data_type(), chunk.output.rows))
         })
         .collect();
@@ -891,7 +1159,15 @@ pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block
     let mut factory =
         |header: &HeaderState, line: Option<&[u8]>| options.block(header, line).map(Arc::new);
     let buffers = BufferPool::default();
-    let summary = read_chunks(path, 64 << 10, &buffers, &mut factory, &mut |_| false, None)?;
+    let chunking = options.chunking().peek();
+    let summary = read_chunks(
+        path,
+        &chunking,
+        &buffers,
+        &mut factory,
+        &mut |_| false,
+        None,
+    )?;
     if let Some(error) = summary.error {
         return Err(error.error.with_line(error.reader_lines).with_path(path));
     }
@@ -959,6 +1235,118 @@ mod tests {
                     "chunk {chunk_size} x{n_threads}"
                 );
             }
+        }
+    }
+
+    /// Every chunking and thread count, with `n_rows`: the rows, schema and outcome agree.
+    fn limited_reads(text: &str, name: &str, n_rows: usize, skip: bool) -> Vec<Result<ReadOutput>> {
+        let file = TempLog::new(name, text.as_bytes());
+        let mut outcomes = Vec::new();
+        for chunk_size in [1 << 20, 1, 9, 40, 100] {
+            for n_threads in [1, 2] {
+                let options = ReadOptions {
+                    chunk_size,
+                    n_threads,
+                    n_rows: Some(n_rows),
+                    skip_bad_lines: skip,
+                    ..ReadOptions::default()
+                };
+                outcomes.push(read_files(&[file.path()], &options));
+            }
+        }
+        outcomes
+    }
+
+    #[test]
+    fn n_rows_never_looks_past_its_last_row() {
+        // Three good rows, a bad line (too few fields), two more good rows.
+        let mut text = log(3).replace("#close\t2020-01-01-00-00-00\n", "");
+        text.push_str("bad\n9.0\tCx\t1\t1\n9.5\tCy\t2\t2\n");
+        for skip in [false, true] {
+            for outcome in limited_reads(&text, "limit-bad.log", 3, skip) {
+                let output = outcome.expect("the bad line comes after the third row");
+                assert_eq!(
+                    output
+                        .batches
+                        .iter()
+                        .map(RecordBatch::num_rows)
+                        .sum::<usize>(),
+                    3
+                );
+                assert_eq!(output.skipped_count, 0, "nothing past the limit is skipped");
+            }
+            for outcome in limited_reads(&text, "limit-bad4.log", 4, skip) {
+                match (skip, outcome) {
+                    (false, Err(error)) => assert_eq!(error.line, Some(11)),
+                    (true, Ok(output)) => {
+                        assert_eq!(output.skipped_count, 1);
+                        assert_eq!(column_u64(&output, "n"), [None, Some(1), Some(2), Some(1)]);
+                    }
+                    (_, outcome) => panic!("skip={skip}: {outcome:?}"),
+                }
+            }
+        }
+        // A second header block after the limit adds no column.
+        let two = two_blocks();
+        for outcome in limited_reads(&two, "limit-blocks.log", 1, false) {
+            let output = outcome.expect("a well-formed log");
+            assert_eq!(column_names(&output), ["ts", "uid", "id.resp_p", "n"]);
+        }
+        for outcome in limited_reads(&two, "limit-blocks0.log", 0, false) {
+            assert_eq!(column_names(&outcome.expect("a well-formed log")).len(), 4);
+        }
+        for outcome in limited_reads(&two, "limit-blocks2.log", 2, false) {
+            let output = outcome.expect("a well-formed log");
+            assert_eq!(
+                column_names(&output),
+                ["ts", "uid", "id.resp_p", "n", "extra"]
+            );
+        }
+    }
+
+    #[test]
+    fn a_last_line_without_a_line_end_is_named_once() {
+        let body = log(2).replace("#close\t2020-01-01-00-00-00\n", "");
+        for (last, json) in [("9.0\tCx\t1\t1", false), ("{\"ts\":1.0}", true)] {
+            let (good, cut) = if json {
+                (
+                    format!("{{\"ts\":2.0}}\n{last}"),
+                    "{\"ts\":1.0,\"x\":tr".to_owned(),
+                )
+            } else {
+                (format!("{body}{last}"), format!("{body}9.0\tCx"))
+            };
+            for chunk_size in [1 << 20, 7] {
+                let options = ReadOptions {
+                    chunk_size,
+                    skip_bad_lines: true,
+                    ..ReadOptions::default()
+                };
+                let file = TempLog::new("unterminated.log", good.as_bytes());
+                let output = read(&[file.path()], &options);
+                let line = if json { 2 } else { 10 };
+                assert_eq!(output.unterminated, [(file.path(), line)], "read as a row");
+                // A cut last line is a bad line, reported once, not also as a row read.
+                let file = TempLog::new("unterminated-cut.log", cut.as_bytes());
+                let output = read(&[file.path()], &options);
+                assert_eq!(output.skipped_count, 1, "json={json}");
+                assert!(output.unterminated.is_empty(), "json={json}");
+            }
+        }
+    }
+
+    #[test]
+    fn n_rows_types_json_columns_from_the_lines_read_only() {
+        let text = "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":\"x\",\"b\":true}\n";
+        for outcome in limited_reads(text, "limit.json", 3, false) {
+            let output = outcome.expect("well-formed JSON lines");
+            assert_eq!(column_names(&output), ["a"]);
+            assert_eq!(output.schema.field(0).data_type(), &DataType::Int64);
+        }
+        for outcome in limited_reads(text, "limit4.json", 4, false) {
+            let output = outcome.expect("well-formed JSON lines");
+            assert_eq!(column_names(&output), ["a", "b"]);
+            assert_eq!(output.schema.field(0).data_type(), &DataType::Utf8View);
         }
     }
 
@@ -1169,7 +1557,11 @@ mod tests {
         let schema = layout_schema(paths, options, true)?;
         let mut sink = Collect::default();
         match crate::stream::stream_files(paths, options, &schema, &mut sink)? {
-            crate::stream::StreamEnd::Done { rows, skipped } => {
+            crate::stream::StreamEnd::Done {
+                rows,
+                skipped,
+                unterminated,
+            } => {
                 let counted: usize = sink.batches.iter().map(RecordBatch::num_rows).sum();
                 assert_eq!(rows, counted as u64);
                 Ok(ReadOutput {
@@ -1177,6 +1569,8 @@ mod tests {
                     batches: sink.batches,
                     skipped_count: skipped.count,
                     skipped: skipped.first,
+                    unterminated,
+                    end_offsets: Vec::new(),
                 })
             }
             crate::stream::StreamEnd::SchemaGrew => panic!("the schema had every block"),

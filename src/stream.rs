@@ -45,6 +45,8 @@ pub enum StreamEnd {
     Done {
         rows: u64,
         skipped: Skipped,
+        /// Files whose last line has no line end and was read like the others, with its line.
+        unterminated: Vec<(String, u64)>,
     },
     /// A header block has a column that is not in the schema, or a different type for one:
     /// the caller must find the schema of every block (`layout_schema(.., true)`) and start
@@ -117,6 +119,7 @@ pub fn stream_files(
             pending: None,
             rows: 0,
             skipped: Skipped::default(),
+            unterminated: Vec::new(),
         };
         let end = emitter.run(&item_receiver, &token_sender);
         // Whatever happened, let the reader and the parsers finish before the scope joins them.
@@ -160,7 +163,7 @@ fn read_work(
         };
         let result = read_chunks(
             path,
-            options.chunk_size,
+            &options.chunking(),
             buffers,
             &mut factory,
             &mut emit,
@@ -218,6 +221,7 @@ struct Emitter<'a> {
     pending: Option<ParsedChunk>,
     rows: u64,
     skipped: Skipped,
+    unterminated: Vec<(String, u64)>,
 }
 
 enum Next {
@@ -235,6 +239,7 @@ impl Emitter<'_> {
         let mut waiting = BTreeMap::new();
         let mut next = 0u64;
         for (seq, item) in items {
+            self.options.cancel.check()?;
             waiting.insert(seq, item);
             while let Some(item) = waiting.remove(&next) {
                 next += 1;
@@ -249,6 +254,10 @@ impl Emitter<'_> {
                         None => Next::Continue,
                     },
                     Item::FileEnd(summary) => {
+                        let last_bad = self
+                            .pending
+                            .as_ref()
+                            .is_some_and(|c| c.output.last_line_bad);
                         let step = match self.pending.take() {
                             Some(last) => {
                                 let step = self.emit(last, true)?;
@@ -265,6 +274,11 @@ impl Emitter<'_> {
                             // Past `n_rows`, the end of the file is not looked at.
                             if !limit_reached {
                                 numbering.end(summary.error.as_ref());
+                                if summary.unterminated && !last_bad {
+                                    let path = self.paths[self.file].clone();
+                                    let line = numbering.last_line(&summary);
+                                    self.unterminated.push((path, line));
+                                }
                             }
                             self.skipped
                                 .absorb(numbering, self.options.skip_bad_lines)?;
@@ -293,27 +307,34 @@ impl Emitter<'_> {
         StreamEnd::Done {
             rows: self.rows,
             skipped: std::mem::take(&mut self.skipped),
+            unterminated: std::mem::take(&mut self.unterminated),
         }
     }
 
     /// Write one chunk. The errors of a file's `last` chunk are checked at the file's end.
-    fn emit(&mut self, chunk: ParsedChunk, last: bool) -> Result<Next> {
+    fn emit(&mut self, mut chunk: ParsedChunk, last: bool) -> Result<Next> {
         if self.limit_reached() {
             // Lines after the first `n_rows` rows are not looked at, errors included.
             return Ok(Next::Finished);
         }
+        let remaining = self.options.n_rows.map(|n| n as u64 - self.rows);
+        let bad_lines = chunk.bad_lines_within(remaining.map(|r| r as usize));
         if let Some(numbering) = &mut self.numbering {
-            numbering.chunk(&chunk);
+            numbering.chunk(&chunk, bad_lines);
             if !last {
                 self.skipped
                     .absorb(numbering, self.options.skip_bad_lines)?;
             }
         }
-        if chunk.output.bad_line_count > 0 && !self.options.skip_bad_lines {
+        if bad_lines > 0 && !self.options.skip_bad_lines {
             // The chunk stopped at its bad line; the error is raised at the file's end.
             return Ok(Next::Continue);
         }
-        let remaining = self.options.n_rows.map(|n| n as u64 - self.rows);
+        if let Some(remaining) = remaining.filter(|&r| (r as usize) < chunk.output.rows) {
+            let path = &self.paths[self.file];
+            let sampler = self.options.pushdown.sample.map(|s| s.for_file(path));
+            chunk.cut(remaining as usize, sampler, self.options);
+        }
         if chunk.output.rows > 0 && remaining != Some(0) {
             if !fits(&chunk, self.schema) {
                 return Ok(Next::SchemaGrew);

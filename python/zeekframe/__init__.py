@@ -7,17 +7,25 @@ Example:
 
 from zeekframe._core import __version__
 from zeekframe.convert import ConvertResult, convert
-from zeekframe.exceptions import ZeekError, ZeekParseError, ZeekSkippedLinesWarning
+from zeekframe.exceptions import (
+    ZeekError,
+    ZeekIncompleteLineWarning,
+    ZeekParseError,
+    ZeekSkippedLinesWarning,
+)
 from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek, zeek_log_types
 from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
+from zeekframe.tail import ZeekTail
 
 __all__ = [
     "REPORT_MIME_CATEGORIES",
     "ConvertResult",
     "ZeekError",
+    "ZeekIncompleteLineWarning",
     "ZeekParseError",
     "ZeekSchema",
     "ZeekSkippedLinesWarning",
+    "ZeekTail",
     "__version__",
     "convert",
     "mime_category",

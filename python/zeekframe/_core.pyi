@@ -15,6 +15,10 @@ class ArrowTable:
     def skipped_count(self) -> int: ...
     @property
     def skipped(self) -> list[tuple[str | None, int | None, str]]: ...
+    @property
+    def unterminated(self) -> list[tuple[str, int]]: ...
+    @property
+    def end_offsets(self) -> list[int]: ...
 
 def read_tsv(
     paths: Sequence[str],
@@ -33,6 +37,9 @@ def read_tsv(
     filter: tuple[Any, ...] | None = None,
     mime_categories: Sequence[tuple[str, Sequence[str]]] | None = None,
     include_file_paths: str | None = None,
+    max_line_bytes: int | None = None,
+    start_offset: int = 0,
+    complete_lines: bool = False,
 ) -> ArrowTable: ...
 def read_header(
     path: str,
@@ -63,7 +70,11 @@ def convert_parquet(
     row_group_size: int = 250_000,
     include_file_paths: str | None = None,
     progress: Callable[[int, int], object] | None = None,
-) -> tuple[int, int, list[str], int, list[tuple[str | None, int | None, str]]]: ...
+    max_line_bytes: int | None = None,
+    complete_lines: bool = False,
+) -> tuple[
+    int, int, list[str], int, list[tuple[str | None, int | None, str]], list[tuple[str, int]]
+]: ...
 def log_paths(paths: Sequence[str], *, n_threads: int | None = None) -> list[str | None]: ...
 def builtin_schemas() -> list[tuple[str, str, list[str], list[str]]]: ...
 def write_demo(

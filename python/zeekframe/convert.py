@@ -11,7 +11,14 @@ import polars as pl
 
 from zeekframe import _core
 from zeekframe._pushdown import translate
-from zeekframe.io import PathLike, Source, _check_choice, _Reader, warn_skipped
+from zeekframe.io import (
+    PathLike,
+    Source,
+    _check_choice,
+    _Reader,
+    warn_skipped,
+    warn_unterminated,
+)
 from zeekframe.mime import MimeCategories
 
 __all__ = ["ConvertResult", "convert"]
@@ -87,6 +94,8 @@ def convert(
     include_file_paths: str | None = None,
     n_threads: int | None = None,
     progress: bool = True,
+    max_line_bytes: int | None = None,
+    complete_lines: bool = False,
 ) -> ConvertResult:
     """Convert Zeek logs into one Parquet file, streaming, with bounded memory.
 
@@ -116,6 +125,9 @@ def convert(
         log_type: Built-in layout of logs without a header, such as ``"conn"``.
         mime_categories: Add the ``mime_category`` column (see ``REPORT_MIME_CATEGORIES``).
         include_file_paths: Add a column of this name with each row's file path.
+        max_line_bytes: A line longer than this (default 1 GiB) is a bad line.
+        complete_lines: Leave out a last line without a line end (see
+            :func:`zeekframe.read_zeek`).
         n_threads: Parser threads; all cores by default.
         progress: Show a progress bar (in Jupyter, a widget) when the work takes over a
             second.
@@ -145,6 +157,8 @@ def convert(
         log_type=log_type,
         mime_categories=mime_categories,
         include_file_paths=include_file_paths,
+        max_line_bytes=max_line_bytes,
+        complete_lines=complete_lines,
         n_threads=n_threads,
         progress=(lambda total, description: ProgressBar(total, description, notebook=True))
         if progress
@@ -172,6 +186,8 @@ def _convert(
     include_file_paths: str | None,
     n_threads: int | None,
     progress: ProgressFactory | None,
+    max_line_bytes: int | None = None,
+    complete_lines: bool = False,
 ) -> ConvertResult:
     """:func:`convert`, with the progress bar chosen by the caller (the CLI's is plain text)."""
     reader = _Reader.create(
@@ -186,6 +202,8 @@ def _convert(
         seed=seed,
         mime_categories=mime_categories,
         include_file_paths=include_file_paths,
+        max_line_bytes=max_line_bytes,
+        complete_lines=complete_lines,
     )
     target = os.fspath(dest)
     if os.path.isdir(target):
@@ -211,7 +229,7 @@ def _convert(
         total = sum(os.path.getsize(p) for p in reader.paths)
         bar = progress(total, os.path.basename(target))
     try:
-        rows, row_groups, names, skipped_count, skipped = _core.convert_parquet(
+        rows, row_groups, names, skipped_count, skipped, unterminated = _core.convert_parquet(
             reader.paths,
             target,
             columns=reader.output_columns(columns),
@@ -230,11 +248,14 @@ def _convert(
             compression_level=compression_level,
             row_group_size=row_group_size,
             progress=None if bar is None else bar.update,
+            max_line_bytes=reader.max_line_bytes,
+            complete_lines=reader.complete_lines,
         )
     finally:
         if bar is not None:
             bar.close()
     warn_skipped(skipped_count, skipped, stacklevel=4)
+    warn_unterminated(unterminated, stacklevel=4)
     return ConvertResult(
         path=target, rows=rows, row_groups=row_groups, columns=names, skipped_count=skipped_count
     )

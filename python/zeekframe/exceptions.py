@@ -6,7 +6,12 @@ opening or reading files are ordinary :class:`OSError` subclasses.
 
 from __future__ import annotations
 
-__all__ = ["ZeekError", "ZeekParseError", "ZeekSkippedLinesWarning"]
+__all__ = [
+    "ZeekError",
+    "ZeekIncompleteLineWarning",
+    "ZeekParseError",
+    "ZeekSkippedLinesWarning",
+]
 
 
 class ZeekError(Exception):
@@ -78,4 +83,25 @@ class ZeekSkippedLinesWarning(UserWarning):
     ) -> None:
         super().__init__(message)
         self.count = count
+        self.lines = lines
+
+
+class ZeekIncompleteLineWarning(UserWarning):
+    """A file's last line has no line end, and was read as a row all the same.
+
+    Zeek ends every line it writes, so such a line was either cut short (a copy that
+    stopped early) or is still being written (a live log). Read with
+    ``complete_lines=True`` to leave it out, or with :class:`zeekframe.ZeekTail` to read a
+    growing log piece by piece.
+
+    Attributes:
+        lines: ``(path, line)`` of each such last line.
+
+    Example:
+        >>> import warnings, zeekframe as zf
+        >>> warnings.simplefilter("error", zf.ZeekIncompleteLineWarning)  # make them fatal
+    """
+
+    def __init__(self, message: str, lines: list[tuple[str, int]]) -> None:
+        super().__init__(message)
         self.lines = lines

@@ -14,7 +14,7 @@ import polars as pl
 
 from zeekframe import _core
 from zeekframe._pushdown import Filter, translate
-from zeekframe.exceptions import ZeekError, ZeekSkippedLinesWarning
+from zeekframe.exceptions import ZeekError, ZeekIncompleteLineWarning, ZeekSkippedLinesWarning
 from zeekframe.mime import MimeCategories, normalize_mime_categories
 
 if TYPE_CHECKING:
@@ -136,6 +136,22 @@ def warn_skipped(
     )
 
 
+def warn_unterminated(lines: list[tuple[str, int]], *, stacklevel: int) -> None:
+    """Name the last lines that had no line end and were read as rows, if any."""
+    if not lines:
+        return
+    where = ", ".join(f"{path}:{line}" for path, line in lines[:3])
+    more = f" (and {len(lines) - 3} more files)" if len(lines) > 3 else ""
+    warnings.warn(
+        ZeekIncompleteLineWarning(
+            f"the last line has no line end, so it may be cut short or still being written; "
+            f"it was read like the others: {where}{more} (complete_lines=True leaves it out)",
+            lines,
+        ),
+        stacklevel=stacklevel,
+    )
+
+
 def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
@@ -165,6 +181,9 @@ class _Reader:
     seed: int
     mime_categories: list[tuple[str, list[str]]] | None
     include_file_paths: str | None
+    max_line_bytes: int | None = None
+    complete_lines: bool = False
+    start_offset: int = 0
 
     @classmethod
     def create(
@@ -181,6 +200,9 @@ class _Reader:
         seed: int,
         mime_categories: MimeCategories | None,
         include_file_paths: str | None = None,
+        max_line_bytes: int | None = None,
+        complete_lines: bool = False,
+        start_offset: int = 0,
     ) -> _Reader:
         _check_choice("on_bad_line", on_bad_line, ("raise", "skip"))
         _check_choice("rename", rename, (None, "underscore"))
@@ -192,6 +214,10 @@ class _Reader:
             raise ValueError(f"seed must be an integer in [0, 2**64), not {seed}")
         if include_file_paths is not None and not isinstance(include_file_paths, str):
             raise TypeError(f"include_file_paths= takes a column name, not {include_file_paths!r}")
+        if max_line_bytes is not None and max_line_bytes < 1:
+            raise ValueError(f"max_line_bytes must be at least 1, not {max_line_bytes}")
+        if start_offset < 0:
+            raise ValueError(f"start_offset must be zero or positive, not {start_offset}")
         return cls(
             paths=expand_source(source, log_type),
             n_threads=n_threads,
@@ -206,6 +232,9 @@ class _Reader:
                 None if mime_categories is None else normalize_mime_categories(mime_categories)
             ),
             include_file_paths=include_file_paths,
+            max_line_bytes=max_line_bytes,
+            complete_lines=complete_lines,
+            start_offset=start_offset,
         )
 
     def output_columns(self, columns: Sequence[str] | None) -> list[str] | None:
@@ -243,8 +272,12 @@ class _Reader:
             filter=parser_filter,
             mime_categories=self.mime_categories,
             include_file_paths=self.include_file_paths,
+            max_line_bytes=self.max_line_bytes,
+            start_offset=self.start_offset,
+            complete_lines=self.complete_lines,
         )
         warn_skipped(table.skipped_count, table.skipped, stacklevel=5)
+        warn_unterminated(table.unterminated, stacklevel=5)
         return table
 
     def polars(self, table: _core.ArrowTable) -> pl.DataFrame:
@@ -361,6 +394,8 @@ def read_zeek(
     filter: pl.Expr | None = ...,
     mime_categories: MimeCategories | None = ...,
     include_file_paths: str | None = ...,
+    max_line_bytes: int | None = ...,
+    complete_lines: bool = ...,
     output: Literal["polars"] = ...,
 ) -> pl.DataFrame: ...
 @overload
@@ -380,6 +415,8 @@ def read_zeek(
     filter: pl.Expr | None = ...,
     mime_categories: MimeCategories | None = ...,
     include_file_paths: str | None = ...,
+    max_line_bytes: int | None = ...,
+    complete_lines: bool = ...,
     output: Literal["arrow"],
 ) -> pa.Table: ...
 @overload
@@ -399,6 +436,8 @@ def read_zeek(
     filter: pl.Expr | None = ...,
     mime_categories: MimeCategories | None = ...,
     include_file_paths: str | None = ...,
+    max_line_bytes: int | None = ...,
+    complete_lines: bool = ...,
     output: Literal["pandas"],
 ) -> pd.DataFrame: ...
 def read_zeek(
@@ -417,6 +456,8 @@ def read_zeek(
     filter: pl.Expr | None = None,
     mime_categories: MimeCategories | None = None,
     include_file_paths: str | None = None,
+    max_line_bytes: int | None = None,
+    complete_lines: bool = False,
     output: Output = "polars",
 ) -> pl.DataFrame | pa.Table | pd.DataFrame:
     """Read Zeek logs, TSV or JSON, into a typed frame.
@@ -471,6 +512,13 @@ def read_zeek(
             :data:`zeekframe.REPORT_MIME_CATEGORIES`.
         include_file_paths: add a column of this name holding each row's file path (as
             found, or as given), such as ``"file"``.
+        max_line_bytes: a line longer than this (default 1 GiB) is a bad line (raised, or
+            skipped with ``on_bad_line="skip"``), found without holding more than this much
+            of it in memory.
+        complete_lines: leave out a last line that has no line end, as a log still being
+            written has. By default such a line is read like the others and a
+            :class:`ZeekIncompleteLineWarning` names it, since it may have been cut short.
+            See :class:`ZeekTail` for reading a growing log piece by piece.
         output: ``"polars"`` (default), ``"arrow"`` (``pyarrow.Table``) or ``"pandas"``
             (Arrow-backed dtypes: nullable counts stay integers, times stay microsecond UTC).
 
@@ -509,6 +557,8 @@ def read_zeek(
         seed=seed,
         mime_categories=mime_categories,
         include_file_paths=include_file_paths,
+        max_line_bytes=max_line_bytes,
+        complete_lines=complete_lines,
     )
     wanted = reader.output_columns(columns)
     if output == "polars":
@@ -535,6 +585,8 @@ def scan_zeek(
     seed: int = 0,
     mime_categories: MimeCategories | None = None,
     include_file_paths: str | None = None,
+    max_line_bytes: int | None = None,
+    complete_lines: bool = False,
 ) -> pl.LazyFrame:
     """Scan Zeek logs (TSV or JSON) lazily: a Polars LazyFrame whose reads reach the parser.
 
@@ -569,6 +621,8 @@ def scan_zeek(
         seed=seed,
         mime_categories=mime_categories,
         include_file_paths=include_file_paths,
+        max_line_bytes=max_line_bytes,
+        complete_lines=complete_lines,
     )
     schema = reader.schema()
 
@@ -580,7 +634,8 @@ def scan_zeek(
     ) -> Iterator[pl.DataFrame]:
         columns = list(schema) if with_columns is None else list(with_columns)
         frame = reader.frame(columns, predicate, n_rows, schema)
-        yield frame.select([pl.col(c).cast(schema[c]) for c in columns])
+        # By Series, not pl.col: a column may be named "*" or "^...$", which pl.col expands.
+        yield pl.DataFrame([frame.get_column(c).cast(schema[c]) for c in columns])
 
     return register_io_source(read, schema=schema)
 

@@ -48,6 +48,8 @@ pub struct HeaderState {
     /// Set when a header line changed something since the last data line, so the reader
     /// knows to build a new block schema.
     pub changed: bool,
+    /// A Zeek header line has been read (not only comments).
+    pub seen: bool,
 }
 
 impl HeaderState {
@@ -78,6 +80,7 @@ impl HeaderState {
                     ..Markers::default()
                 },
                 changed: true,
+                seen: true,
                 ..HeaderState::default()
             };
             return Ok(());
@@ -98,6 +101,7 @@ impl HeaderState {
             _ => return Ok(()),
         }
         self.changed = true;
+        self.seen = true;
         Ok(())
     }
 

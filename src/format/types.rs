@@ -22,26 +22,38 @@ pub enum ZeekType {
 
 pub const TIME_ZONE: &str = "UTC";
 
+/// The element type's name of `set[T]`, `vector[T]` or old Bro's `table[T]`.
+fn container_element(name: &str) -> Option<&str> {
+    ["set[", "vector[", "table["]
+        .into_iter()
+        .find_map(|container| {
+            name.strip_prefix(container)
+                .and_then(|s| s.strip_suffix(']'))
+        })
+}
+
 impl ZeekType {
     /// Map a `#types` entry. Unknown names read as strings, so a log written by a newer Zeek
     /// still loads (as text) instead of failing.
     pub fn parse(name: &str) -> ZeekType {
         let name = name.trim();
-        for container in ["set[", "vector[", "table["] {
-            if let Some(inner) = name
-                .strip_prefix(container)
-                .and_then(|s| s.strip_suffix(']'))
-            {
-                let element = match ZeekType::parse(inner) {
+        if let Some(inner) = container_element(name) {
+            // Zeek cannot log nested containers; be lenient and keep their text. Only one
+            // level is looked at, so a type name nested a million deep costs one scan.
+            let element = match container_element(inner.trim()) {
+                Some(_) => ZeekType::String,
+                None => match ZeekType::parse_scalar(inner.trim()) {
                     // Lists of dictionaries gain nothing for the short sets Zeek writes.
                     ZeekType::Enum => ZeekType::String,
-                    // Zeek cannot log nested containers; be lenient and keep the text.
-                    ZeekType::List(_) => ZeekType::String,
                     other => other,
-                };
-                return ZeekType::List(Box::new(element));
-            }
+                },
+            };
+            return ZeekType::List(Box::new(element));
         }
+        ZeekType::parse_scalar(name)
+    }
+
+    fn parse_scalar(name: &str) -> ZeekType {
         match name {
             "time" => ZeekType::Time,
             "interval" => ZeekType::Interval,
@@ -101,6 +113,20 @@ mod tests {
         assert_eq!(
             ZeekType::parse("vector[interval]"),
             list_of(ZeekType::Interval)
+        );
+        assert_eq!(
+            ZeekType::parse("set[vector[count]]"),
+            list_of(ZeekType::String)
+        );
+    }
+
+    #[test]
+    fn deeply_nested_container_names_cost_one_level() {
+        let depth = 1_000_000;
+        let name = format!("{}count{}", "set[".repeat(depth), "]".repeat(depth));
+        assert_eq!(
+            ZeekType::parse(&name),
+            ZeekType::List(Box::new(ZeekType::String))
         );
     }
 

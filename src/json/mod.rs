@@ -122,15 +122,18 @@ impl Shape {
             Kind::Array => {
                 let mut element = Shape::Null;
                 for item in Elements::new(line, value) {
-                    match item {
-                        Ok(item) => element = element.join(&Shape::of(&item, line)),
+                    let item = match item {
+                        Ok(item) => item,
                         Err(_) => return Shape::Text,
-                    }
+                    };
+                    // An array of arrays is a list of texts whatever its depth, so the inner
+                    // arrays are not looked into: a line nested thousands deep costs no stack.
+                    element = match item.kind {
+                        Kind::Array => Shape::Text,
+                        _ => element.join(&Shape::of(&item, line)),
+                    };
                 }
-                match element {
-                    Shape::List(_) => Shape::List(Box::new(Shape::Text)),
-                    element => Shape::List(Box::new(element)),
-                }
+                Shape::List(Box::new(element))
             }
         }
     }
@@ -388,7 +391,17 @@ impl<'p> ChunkColumns<'p> {
                     let quoted = &line[key.start - 1..=key.end];
                     let slot = match self.keys.get(quoted) {
                         Some(slot) => slot,
-                        None => self.new_slot(&line[key.start..key.end]),
+                        None => {
+                            let raw = &line[key.start..key.end];
+                            if raw.contains(&0) {
+                                return Err(Error::parse(
+                                    "a key holds a NUL byte, which no column name can carry",
+                                )
+                                .with_column(position + 1)
+                                .with_value(raw));
+                            }
+                            self.new_slot(raw)
+                        }
                     };
                     after = self.keys.learn(after, quoted, slot);
                     slot
@@ -507,6 +520,9 @@ pub fn parse_json_chunk(
     };
     let mut bad_lines = Vec::new();
     let mut bad_line_count = 0u64;
+    let mut bad_rows_before = Vec::new();
+    let mut row_ends = Vec::new();
+    let mut last_bad_line = 0u64;
     let mut line_count = 0u64;
     let mut start = 0usize;
     while start < data.len() {
@@ -525,19 +541,26 @@ pub fn parse_json_chunk(
         {
             continue;
         }
-        if let Err(error) = columns.line(line) {
-            bad_line_count += 1;
-            if bad_lines.len() < MAX_REPORTED {
-                bad_lines.push(error.with_line(line_count));
-            }
-            if stop_at_first_bad_line {
-                break;
+        match columns.line(line) {
+            Ok(()) if pushdown.row_ends => row_ends.push(start.min(data.len()) as u32),
+            Ok(()) => {}
+            Err(error) => {
+                bad_line_count += 1;
+                last_bad_line = line_count;
+                bad_rows_before.push(columns.rows as u32);
+                if bad_lines.len() < MAX_REPORTED {
+                    bad_lines.push(error.with_line(line_count));
+                }
+                if stop_at_first_bad_line {
+                    break;
+                }
             }
         }
     }
     if stop_at_first_bad_line && !bad_lines.is_empty() {
         bad_lines.truncate(1);
         bad_line_count = 1;
+        bad_rows_before.truncate(1);
     }
     let rows = columns.rows;
     let mut named = columns.finish();
@@ -563,6 +586,22 @@ pub fn parse_json_chunk(
             Err(error) => return ChunkOutput::failed(error),
         };
         let keep: Vec<bool> = truth.iter().map(|t| *t == filter::TRUE).collect();
+        // Rows kept before each row, for the bad lines' counts of rows before them.
+        let mut kept_before = Vec::with_capacity(keep.len() + 1);
+        kept_before.push(0u32);
+        for &k in &keep {
+            kept_before.push(kept_before[kept_before.len() - 1] + u32::from(k));
+        }
+        for before in &mut bad_rows_before {
+            *before = kept_before[*before as usize];
+        }
+        if pushdown.row_ends {
+            row_ends = row_ends
+                .into_iter()
+                .zip(&keep)
+                .filter_map(|(end, &k)| k.then_some(end))
+                .collect();
+        }
         let keep = BooleanArray::from(keep);
         let kept = keep.true_count();
         named = named
@@ -576,6 +615,9 @@ pub fn parse_json_chunk(
     named.retain(|(name, _)| layout.wanted.as_ref().is_none_or(|w| w.contains(name)));
     output.mime = if pushdown.mime_output { mime } else { None };
     output.named = named;
+    output.bad_rows_before = bad_rows_before;
+    output.last_line_bad = last_bad_line > 0 && last_bad_line == line_count;
+    output.row_ends = row_ends;
     output
 }
 
@@ -605,6 +647,10 @@ pub fn json_batch(
     schema: &Arc<Schema>,
     extra: &dyn Fn(&Field) -> Option<ArrayRef>,
 ) -> Result<RecordBatch, Error> {
+    let by_name: HashMap<&str, &NamedColumn> = named
+        .iter()
+        .map(|(name, column)| (name.as_str(), column))
+        .collect();
     let arrays: Vec<ArrayRef> = schema
         .fields()
         .iter()
@@ -612,7 +658,10 @@ pub fn json_batch(
             if let Some(array) = extra(field) {
                 return Ok(array);
             }
-            match named.iter().find(|(name, _)| name == field.name()) {
+            match by_name
+                .get(field.name().as_str())
+                .map(|column| ("", *column))
+            {
                 Some((_, NamedColumn::Typed(array))) => Ok(array.clone()),
                 Some((_, NamedColumn::Inferred(inferred))) => {
                     let shape = shape_of_type(field.data_type()).ok_or_else(|| {

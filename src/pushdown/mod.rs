@@ -27,4 +27,7 @@ pub struct ChunkPushdown<'a> {
     pub mime: Option<&'a MimeCategories>,
     /// Whether the `mime_category` column is wanted in the output.
     pub mime_output: bool,
+    /// Record where each row's line ends (`ChunkOutput::row_ends`): a read with `n_rows`
+    /// cuts its last chunk there.
+    pub row_ends: bool,
 }

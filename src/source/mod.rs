@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// How a file's bytes are stored, detected from its first bytes (never from its name).
@@ -24,6 +24,74 @@ pub enum Compression {
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const FILE_BUFFER: usize = 1 << 20;
+/// Written by some Windows tools in front of UTF-8 text; not part of the log.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+/// The longest line read by default: far beyond any real log line, short of exhausting memory.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 30;
+/// Recycled chunk buffers larger than this (those that held a giant line) are freed instead.
+const MAX_POOLED_BUFFER: usize = 64 << 20;
+
+/// Set by the caller to stop a read (Ctrl-C): the reader and the parsers look at it between
+/// chunks and give up with `ErrorKind::Interrupted`.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Option<Arc<AtomicBool>>);
+
+impl Cancel {
+    pub fn new(flag: Arc<AtomicBool>) -> Cancel {
+        Cancel(Some(flag))
+    }
+
+    pub fn check(&self) -> Result<()> {
+        match &self.0 {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(Error::new(
+                ErrorKind::Interrupted,
+                "the read was interrupted",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How a stream is cut into chunks.
+#[derive(Debug, Clone)]
+pub struct ChunkOptions {
+    pub chunk_size: usize,
+    /// A line longer than this is a bad line, found while holding at most this much of it.
+    pub max_line_bytes: usize,
+    /// Data lines before this offset of the decompressed stream are left out (header lines
+    /// before it are still read): where an earlier read of a growing log stopped. It must be
+    /// the start of a line.
+    pub start_offset: u64,
+    /// Leave out a last line that has no line end (one still being written) instead of
+    /// reading it.
+    pub complete_lines_only: bool,
+    /// Only the header is wanted: a stream that cannot be rewound keeps what is read of it
+    /// for the next read.
+    pub peek: bool,
+    pub cancel: Cancel,
+}
+
+impl ChunkOptions {
+    pub fn new(chunk_size: usize) -> ChunkOptions {
+        ChunkOptions {
+            chunk_size,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            start_offset: 0,
+            complete_lines_only: false,
+            peek: false,
+            cancel: Cancel::default(),
+        }
+    }
+
+    /// Options for reading a header: small chunks, and a stream's bytes kept.
+    pub fn peek(self) -> ChunkOptions {
+        ChunkOptions {
+            chunk_size: 64 << 10,
+            peek: true,
+            ..self
+        }
+    }
+}
 
 pub fn detect(first_bytes: &[u8]) -> Compression {
     if first_bytes.starts_with(GZIP_MAGIC) {
@@ -37,7 +105,7 @@ pub fn detect(first_bytes: &[u8]) -> Compression {
 
 /// A file that counts the bytes read from it (before decompression), for progress reports.
 struct Counted {
-    file: File,
+    file: Box<dyn Read + Send>,
     count: Arc<AtomicU64>,
 }
 
@@ -49,28 +117,137 @@ impl Read for Counted {
     }
 }
 
+/// Streams that cannot be read twice (pipes, FIFOs, `/dev/stdin`), each with the bytes that a
+/// look at its header took from it. A reader that needs the header before the data (a lazy
+/// scan's schema, a filter's column types, `log_type=`) looks first; the next open of the same
+/// path gets those bytes back in front of the rest, so the stream is read once and whole.
+static REPLAYS: Mutex<Vec<(String, Replay)>> = Mutex::new(Vec::new());
+
+struct Replay {
+    head: Vec<u8>,
+    rest: File,
+}
+
+fn take_replay(path: &str) -> Option<Replay> {
+    let mut replays = REPLAYS.lock().unwrap_or_else(PoisonError::into_inner);
+    let at = replays.iter().position(|(p, _)| p == path)?;
+    Some(replays.swap_remove(at).1)
+}
+
+/// A stream that cannot be rewound, read for its header only: what is read is kept, and put
+/// back for the next open of the path when the look is over.
+struct Recorded {
+    path: String,
+    head: std::io::Cursor<Vec<u8>>,
+    rest: Option<File>,
+    record: Vec<u8>,
+}
+
+impl Read for Recorded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = match self.head.read(buf)? {
+            0 => match &mut self.rest {
+                Some(rest) => rest.read(buf)?,
+                None => 0,
+            },
+            n => n,
+        };
+        self.record.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl Drop for Recorded {
+    fn drop(&mut self) {
+        if let Some(rest) = self.rest.take() {
+            let head = std::mem::take(&mut self.record);
+            REPLAYS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((std::mem::take(&mut self.path), Replay { head, rest }));
+        }
+    }
+}
+
+/// The raw bytes of `path`.
+enum Raw {
+    /// A regular file, which can go back to its start.
+    File(File),
+    /// A stream, with what an earlier look at its header took from it in front.
+    Stream(Box<dyn Read + Send>),
+}
+
+/// Open the raw bytes of `path`. `peek`: only the start will be read, so a stream keeps what
+/// is read for the next open.
+fn open_raw(path: &str, peek: bool) -> Result<Raw> {
+    if let Some(Replay { head, rest }) = take_replay(path) {
+        let head = std::io::Cursor::new(head);
+        if peek {
+            return Ok(Raw::Stream(Box::new(Recorded {
+                path: path.to_owned(),
+                head,
+                rest: Some(rest),
+                record: Vec::new(),
+            })));
+        }
+        return Ok(Raw::Stream(Box::new(head.chain(rest))));
+    }
+    let file = File::open(path).map_err(|e| Error::io(&e, path))?;
+    if file.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(Raw::File(file));
+    }
+    if !peek {
+        return Ok(Raw::Stream(Box::new(file)));
+    }
+    Ok(Raw::Stream(Box::new(Recorded {
+        path: path.to_owned(),
+        head: std::io::Cursor::new(Vec::new()),
+        rest: Some(file),
+        record: Vec::new(),
+    })))
+}
+
+/// Whether `path` is a stream that cannot be read twice (a pipe, a FIFO, `/dev/stdin`).
+pub fn is_stream(path: &str) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+}
+
 /// Open `path` and decompress it on the fly if needed. Gzip streams may have several members
 /// (concatenated rotated logs), and zstd streams several frames; both are read to the end.
 /// `consumed`, if given, counts the bytes read from a compressed file; for a plain file, the
-/// bytes read are the bytes the caller gets, so the caller counts them.
+/// bytes read are the bytes the caller gets, so the caller counts them. `peek`: only the
+/// header will be read (a pipe keeps those bytes for the next open, see `REPLAYS`).
 pub fn open(
     path: &str,
     consumed: Option<&Arc<AtomicU64>>,
+    peek: bool,
 ) -> Result<(Box<dyn Read + Send>, Compression)> {
-    let mut file = File::open(path).map_err(|e| Error::io(&e, path))?;
+    let raw = open_raw(path, peek)?;
     let mut magic = Vec::with_capacity(ZSTD_MAGIC.len());
-    (&mut file)
-        .take(ZSTD_MAGIC.len() as u64)
-        .read_to_end(&mut magic)
-        .map_err(|e| Error::io(&e, path))?;
-    let compression = detect(&magic);
-    // A plain log is read straight into the chunk buffers by the file itself, which neither
-    // copies through a buffer nor zero-fills memory it is about to overwrite. A pipe cannot
-    // go back: its first bytes are put back in front instead.
-    if compression == Compression::None {
-        if file.rewind().is_ok() {
-            return Ok((Box::new(file), compression));
+    let file: Box<dyn Read + Send> = match raw {
+        Raw::File(mut file) => {
+            (&mut file)
+                .take(ZSTD_MAGIC.len() as u64)
+                .read_to_end(&mut magic)
+                .map_err(|e| Error::io(&e, path))?;
+            // A plain file is read straight into the chunk buffers by the file itself, which
+            // neither copies through a buffer nor zero-fills memory it is about to overwrite.
+            if detect(&magic) == Compression::None && file.rewind().is_ok() {
+                return Ok((Box::new(file), Compression::None));
+            }
+            Box::new(file)
         }
+        Raw::Stream(mut stream) => {
+            (&mut stream)
+                .take(ZSTD_MAGIC.len() as u64)
+                .read_to_end(&mut magic)
+                .map_err(|e| Error::io(&e, path))?;
+            stream
+        }
+    };
+    let compression = detect(&magic);
+    if compression == Compression::None {
+        // A stream cannot go back: its first bytes are put back in front.
         return Ok((
             Box::new(std::io::Cursor::new(magic).chain(file)),
             compression,
@@ -93,12 +270,13 @@ pub fn open(
 /// reading no further than the header or the first line; `None` for a log without one.
 pub fn peek_log_path(path: &str) -> Result<Option<String>> {
     const LIMIT: u64 = 64 << 10;
-    let (stream, _) = open(path, None)?;
+    let (stream, _) = open(path, None, true)?;
     let mut head = Vec::new();
     stream
         .take(LIMIT)
         .read_to_end(&mut head)
         .map_err(|e| Error::io(&e, path))?;
+    let head = head.strip_prefix(BYTE_ORDER_MARK).unwrap_or(&head);
     let mut header = HeaderState::default();
     for line in head.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -124,19 +302,20 @@ pub struct BufferPool(Mutex<Vec<Vec<u8>>>);
 
 impl BufferPool {
     /// An empty buffer with at least `capacity` bytes of room.
-    pub fn take(&self, capacity: usize) -> Vec<u8> {
+    pub fn take(&self, capacity: usize) -> Result<Vec<u8>> {
         let recycled = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        match recycled {
-            Some(mut buffer) => {
-                buffer.clear();
-                buffer.reserve_exact(capacity);
-                buffer
-            }
-            None => Vec::with_capacity(capacity),
-        }
+        let mut buffer = recycled.unwrap_or_default();
+        buffer.clear();
+        buffer
+            .try_reserve_exact(capacity)
+            .map_err(|_| Error::memory(capacity))?;
+        Ok(buffer)
     }
 
     pub fn give(&self, buffer: Vec<u8>) {
+        if buffer.capacity() > MAX_POOLED_BUFFER {
+            return;
+        }
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -157,6 +336,9 @@ pub struct DataChunk<B> {
     pub offset: u64,
     /// Lines the reader consumed itself (header and blank lines) before this chunk.
     pub reader_lines_before: u64,
+    /// Set (with `data` empty) for one line longer than `max_line_bytes`, which was not kept:
+    /// how long it is, at least. The chunk stands for that one bad line.
+    pub too_long: Option<u64>,
 }
 
 /// An error found by the reader, placed so the caller can number its line once it knows how
@@ -174,6 +356,14 @@ pub struct StreamSummary<B> {
     pub chunks: usize,
     /// A fatal error, after which nothing more was read.
     pub error: Option<ReaderError>,
+    /// The reader's own lines (header, blank and skipped lines) in the whole stream.
+    pub reader_lines: u64,
+    /// The offset in the decompressed stream after the last line read: where a later read
+    /// of a growing log goes on.
+    pub end_offset: u64,
+    /// The stream's last line has no line end and was read as a row: it may have been cut,
+    /// or still be being written.
+    pub unterminated: bool,
 }
 
 /// Builds a block from the header seen so far. `first_line` is the first data line under it,
@@ -198,6 +388,8 @@ struct Splitter<'f, B, F> {
     reader_lines: u64,
     /// Offset in the decompressed stream of the buffer being split.
     offset: u64,
+    /// Data lines before this offset are left out.
+    start_offset: u64,
 }
 
 impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
@@ -229,6 +421,10 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
                 let line = &buffer[pos..end];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 self.reader_lines += 1;
+                if line.starts_with(b"#separator") {
+                    // A block that ends without data lines still names its columns.
+                    self.record_empty_block()?;
+                }
                 self.header.apply(line).map_err(|e| self.fail(e))?;
                 if self.header.changed {
                     self.block_current = false;
@@ -245,43 +441,158 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         Ok(true)
     }
 
-    fn data(
+    /// `split`, with each line longer than `limit` made a bad line of its own. Lines are
+    /// only measured when the buffer is longer than the limit.
+    fn split_checked(
         &mut self,
-        data: Vec<u8>,
-        offset: u64,
+        buffer: Vec<u8>,
+        limit: usize,
         emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     ) -> std::result::Result<bool, ReaderError> {
+        if buffer.len() <= limit {
+            return self.split(buffer, emit);
+        }
+        let mut done = 0;
+        let mut line_start = 0;
+        let ends = memchr::memchr_iter(b'\n', &buffer).chain(std::iter::once(buffer.len()));
+        for end in ends {
+            if end - line_start > limit {
+                if line_start > done && !self.split(buffer[done..line_start].to_vec(), emit)? {
+                    return Ok(false);
+                }
+                let next = (end + 1).min(buffer.len());
+                let head = &buffer[line_start..line_start + (end - line_start).min(256)];
+                if !self.too_long(head, (next - line_start) as u64, limit, emit)? {
+                    return Ok(false);
+                }
+                done = next;
+            }
+            line_start = end + 1;
+        }
+        match done {
+            0 => self.split(buffer, emit),
+            done if done < buffer.len() => self.split(buffer[done..].to_vec(), emit),
+            _ => Ok(true),
+        }
+    }
+
+    /// The block of a header that no data line followed, if it names fields.
+    fn record_empty_block(&mut self) -> std::result::Result<(), ReaderError> {
+        if self.block_current || self.header.fields.is_none() {
+            return Ok(());
+        }
+        self.header.changed = false;
+        let block = self
+            .factory
+            .block(&self.header, None)
+            .map_err(|e| self.fail(e))?;
+        self.blocks.push(block);
+        self.block_current = true;
+        Ok(())
+    }
+
+    /// Make sure the newest block describes the current header.
+    fn current_block(
+        &mut self,
+        first_line: Option<&[u8]>,
+        lines_to_it: u64,
+    ) -> std::result::Result<B, ReaderError> {
+        if !self.block_current {
+            self.header.changed = false;
+            let block = self
+                .factory
+                .block(&self.header, first_line)
+                .map_err(|e| ReaderError {
+                    chunks_before: self.seq,
+                    reader_lines: self.reader_lines + lines_to_it,
+                    error: e,
+                })?;
+            self.blocks.push(block);
+            self.block_current = true;
+        }
+        // Just pushed or current, so there is a newest block.
+        Ok(self.blocks[self.blocks.len() - 1].clone())
+    }
+
+    fn data(
+        &mut self,
+        mut data: Vec<u8>,
+        mut offset: u64,
+        emit: &mut dyn FnMut(DataChunk<B>) -> bool,
+    ) -> std::result::Result<bool, ReaderError> {
+        if offset < self.start_offset {
+            // Lines an earlier read already had: counted, not parsed.
+            let skip = (self.start_offset - offset).min(data.len() as u64) as usize;
+            if skip < data.len() && skip > 0 && data[skip - 1] != b'\n' {
+                return Err(self.fail(Error::new(
+                    ErrorKind::Schema,
+                    format!(
+                        "start offset {} is not the start of a line",
+                        self.start_offset
+                    ),
+                )));
+            }
+            self.reader_lines += memchr::memchr_iter(b'\n', &data[..skip]).count() as u64;
+            data.drain(..skip);
+            offset += skip as u64;
+        }
         let Some(first_line) = first_non_blank_line(&data) else {
             // Only blank lines: nothing to parse, but they still count as lines.
             self.reader_lines += memchr::memchr_iter(b'\n', &data).count() as u64;
             return Ok(true);
         };
-        if !self.block_current {
-            self.header.changed = false;
-            let block = self
-                .factory
-                .block(&self.header, Some(first_line))
-                .map_err(|e| {
-                    let blank_lines =
-                        memchr::memchr_iter(b'\n', &data[..first_line_start(&data)]).count() as u64;
-                    ReaderError {
-                        chunks_before: self.seq,
-                        reader_lines: self.reader_lines + blank_lines + 1,
-                        error: e,
-                    }
-                })?;
-            self.blocks.push(block);
-            self.block_current = true;
-        }
-        let Some(block) = self.blocks.last() else {
-            return Ok(true);
-        };
+        let blank_lines = memchr::memchr_iter(b'\n', &data[..first_line_start(&data)]).count();
+        let block = self.current_block(Some(first_line), blank_lines as u64 + 1)?;
         let chunk = DataChunk {
             seq: self.seq,
-            block: block.clone(),
+            block,
             data,
             offset,
             reader_lines_before: self.reader_lines,
+            too_long: None,
+        };
+        self.seq += 1;
+        Ok(emit(chunk))
+    }
+
+    /// A line longer than the limit, of which `head` is the start: a bad line of its own,
+    /// unless it is a header line or no block can be laid out for it yet.
+    fn too_long(
+        &mut self,
+        head: &[u8],
+        length: u64,
+        limit: usize,
+        emit: &mut dyn FnMut(DataChunk<B>) -> bool,
+    ) -> std::result::Result<bool, ReaderError> {
+        let offset = self.offset;
+        self.offset += length;
+        if offset + length <= self.start_offset {
+            self.reader_lines += 1;
+            return Ok(true);
+        }
+        let too_long = |what: &str| {
+            Error::parse(format!(
+                "{what} is longer than max_line_bytes={limit} (at least {length} bytes)"
+            ))
+            .with_value(&head[..head.len().min(80)])
+        };
+        if head.starts_with(b"#") {
+            self.reader_lines += 1;
+            return Err(self.fail(too_long("a header line").with_kind(ErrorKind::Header)));
+        }
+        if !self.block_current && self.header.fields.is_none() {
+            // A log without a header is laid out from its first line, which was not kept.
+            self.reader_lines += 1;
+            return Err(self.fail(too_long("the first line").with_kind(ErrorKind::Header)));
+        }
+        let block = self.current_block(None, 1)?;
+        let chunk = DataChunk {
+            seq: self.seq,
+            block,
+            data: Vec::new(),
+            offset,
+            reader_lines_before: self.reader_lines,
+            too_long: Some(length),
         };
         self.seq += 1;
         Ok(emit(chunk))
@@ -296,21 +607,31 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         }
     }
 
-    fn summary(self, error: Option<ReaderError>) -> StreamSummary<B> {
+    fn summary(self, error: Option<ReaderError>, unterminated: bool) -> StreamSummary<B> {
         StreamSummary {
             blocks: self.blocks,
             chunks: self.seq,
             error,
+            reader_lines: self.reader_lines,
+            end_offset: self.offset,
+            unterminated,
         }
     }
 
-    /// A header block with no data lines still names its columns.
+    /// A header block with no data lines still names its columns; one without `#fields` is
+    /// an error, as it is when a data line follows it.
     fn finish(&mut self) -> std::result::Result<(), ReaderError> {
-        if !self.block_current && self.header.fields.is_some() {
-            let block = self
-                .factory
-                .block(&self.header, None)
-                .map_err(|e| self.fail(e))?;
+        let header_without_block = !self.block_current && self.header.seen;
+        if header_without_block || (self.blocks.is_empty() && self.header.fields.is_some()) {
+            let block = self.factory.block(&self.header, None).map_err(|e| {
+                if self.header.fields.is_some() {
+                    return self.fail(e);
+                }
+                self.fail(Error::header(
+                    "the header block has no #fields line, so it names no columns, and no \
+                     data line follows it",
+                ))
+            })?;
             self.blocks.push(block);
             self.block_current = true;
         }
@@ -343,17 +664,81 @@ fn first_non_blank_line(data: &[u8]) -> Option<&[u8]> {
     Some(line.strip_suffix(b"\r").unwrap_or(line))
 }
 
+/// What went wrong in a compressed stream, named for what it is. `decompressed`: the bytes
+/// the stream gave before it failed.
+fn stream_damage(compression: Compression, error: &std::io::Error, decompressed: u64) -> Error {
+    let format = if compression == Compression::Gzip {
+        "gzip"
+    } else {
+        "zstd"
+    };
+    let text = error.to_string();
+    let lower = text.to_ascii_lowercase();
+    if error.kind() == std::io::ErrorKind::UnexpectedEof || lower.contains("incomplete") {
+        return Error::new(
+            ErrorKind::Truncated,
+            format!("the {format} stream is cut short: the file ends inside compressed data, at or after this line ({text})"),
+        );
+    }
+    if lower.contains("checksum") {
+        return Error::new(
+            ErrorKind::Corrupt,
+            format!("a {format} member fails its checksum: the rows decompressed from it are damaged, at or before this line ({text})"),
+        );
+    }
+    if compression == Compression::Gzip && lower.contains("header") && decompressed > 0 {
+        return Error::new(
+            ErrorKind::Truncated,
+            format!("the file has bytes after its last gzip member that are not gzip data, after this line ({text})"),
+        );
+    }
+    if compression == Compression::Zstd && lower.contains("unknown frame") && decompressed > 0 {
+        return Error::new(
+            ErrorKind::Truncated,
+            format!("the file has bytes after its last zstd frame that are not zstd data, after this line ({text})"),
+        );
+    }
+    Error::new(
+        ErrorKind::Corrupt,
+        format!("the {format} data is corrupt at or after this line ({text})"),
+    )
+}
+
+/// Read into `buffer` until it is full or the stream ends. Returns whether it ended (with
+/// the damage, for a compressed stream that failed).
+fn fill(
+    stream: &mut dyn Read,
+    buffer: &mut Vec<u8>,
+    path: &str,
+    compression: Compression,
+    decompressed: u64,
+) -> Result<(bool, Option<Error>)> {
+    loop {
+        let wanted = buffer.capacity() - buffer.len();
+        let before = buffer.len();
+        match stream.take(wanted as u64).read_to_end(buffer) {
+            Ok(n) => return Ok((n < wanted, None)),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if compression == Compression::None => return Err(Error::io(&e, path)),
+            Err(e) => {
+                let at = decompressed + buffer.len() as u64 - before as u64;
+                return Ok((true, Some(stream_damage(compression, &e, at))));
+            }
+        }
+    }
+}
+
 /// Read `path` to the end (or until `emit` returns false), cutting it into chunks of about
 /// `chunk_size` bytes of whole lines. `consumed`, if given, counts the file's bytes read.
 pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     path: &str,
-    chunk_size: usize,
+    options: &ChunkOptions,
     buffers: &BufferPool,
     factory: &mut F,
     emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     consumed: Option<&Arc<AtomicU64>>,
 ) -> Result<StreamSummary<B>> {
-    let (mut stream, compression) = open(path, consumed)?;
+    let (mut stream, compression) = open(path, consumed, options.peek)?;
     let mut splitter = Splitter {
         factory,
         header: HeaderState::default(),
@@ -362,68 +747,416 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
         seq: 0,
         reader_lines: 0,
         offset: 0,
+        start_offset: options.start_offset,
+    };
+    let limit = options.max_line_bytes.max(1);
+    let count = |n: usize| {
+        if let (Some(consumed), Compression::None) = (consumed, compression) {
+            consumed.fetch_add(n as u64, Ordering::Relaxed);
+        }
     };
     let mut carry: Vec<u8> = Vec::new();
-    let mut stream_error = None;
+    let mut first = true;
+    let mut unterminated = false;
     loop {
-        let mut buffer = buffers.take(chunk_size.max(carry.len() * 2) + 1024);
+        options.cancel.check().map_err(|e| e.with_path(path))?;
+        let mut buffer = buffers
+            .take(options.chunk_size.max(carry.len()) + 1024)
+            .map_err(|e| e.with_path(path))?;
         buffer.append(&mut carry);
-        let wanted = buffer.capacity() - buffer.len();
-        let at_end = match (&mut stream).take(wanted as u64).read_to_end(&mut buffer) {
-            Ok(0) => true,
-            Ok(n) => {
-                if let (Some(consumed), Compression::None) = (consumed, compression) {
-                    consumed.fetch_add(n as u64, Ordering::Relaxed);
+        // The part of `buffer` known to hold no line end.
+        let mut searched = buffer.len();
+        let (mut at_end, mut damage);
+        loop {
+            let before = buffer.len();
+            (at_end, damage) = fill(
+                &mut stream,
+                &mut buffer,
+                path,
+                compression,
+                splitter.offset + before as u64,
+            )?;
+            count(buffer.len() - before);
+            if first && buffer.len() >= BYTE_ORDER_MARK.len() {
+                first = false;
+                if buffer.starts_with(BYTE_ORDER_MARK) {
+                    buffer.drain(..BYTE_ORDER_MARK.len());
+                    splitter.offset = BYTE_ORDER_MARK.len() as u64;
+                    searched = 0;
                 }
-                false
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => false,
-            Err(e) if compression == Compression::None => return Err(Error::io(&e, path)),
-            Err(e) => {
-                // What was decompressed before the damage is in `buffer` and still parsed.
-                let format = if compression == Compression::Gzip {
-                    "gzip"
-                } else {
-                    "zstd"
-                };
-                stream_error = Some(Error::new(
-                    ErrorKind::Truncated,
-                    format!("the {format} stream ends early, at or after this line ({e})"),
-                ));
-                true
+            if at_end || memchr::memchr(b'\n', &buffer[searched..]).is_some() {
+                break;
             }
-        };
+            // One line longer than the buffer: grow it in place (a large block grows without
+            // a copy), up to the limit.
+            searched = buffer.len();
+            if buffer.len() > limit {
+                break;
+            }
+            options.cancel.check().map_err(|e| e.with_path(path))?;
+            let room = buffer.len().min(limit + 1 - buffer.len()).max(1024);
+            buffer
+                .try_reserve_exact(room)
+                .map_err(|_| Error::memory(room).with_path(path))?;
+        }
+        if !at_end && buffer.len() > limit && memchr::memchr(b'\n', &buffer).is_none() {
+            let (length, rest, ended, damaged) = skip_line(
+                &mut stream,
+                buffer,
+                path,
+                compression,
+                splitter.offset,
+                &options.cancel,
+            )?;
+            let head = rest.0;
+            carry = rest.1;
+            match splitter.too_long(&head, length, limit, emit) {
+                Ok(true) => {}
+                Ok(false) => return Ok(splitter.summary(None, false)),
+                Err(error) => return Ok(splitter.summary(Some(error), false)),
+            }
+            if damaged.is_some() || ended {
+                let error = damaged.map(|error| splitter.stream_error(error));
+                if error.is_none() {
+                    if let Err(error) = splitter.finish() {
+                        return Ok(splitter.summary(Some(error), false));
+                    }
+                }
+                return Ok(splitter.summary(error, false));
+            }
+            continue;
+        }
         if !at_end {
-            match memchr::memrchr(b'\n', &buffer) {
-                Some(last) => {
-                    carry.extend_from_slice(&buffer[last + 1..]);
-                    buffer.truncate(last + 1);
-                }
-                None => {
-                    // One line longer than a chunk: keep reading until it ends.
-                    carry = buffer;
-                    continue;
-                }
+            // Not at the end, so the loop above stopped at a line end.
+            if let Some(last) = memchr::memrchr(b'\n', &buffer) {
+                carry.extend_from_slice(&buffer[last + 1..]);
+                buffer.truncate(last + 1);
+            }
+        } else if !buffer.is_empty() && !buffer.ends_with(b"\n") && damage.is_none() {
+            let last_start = memchr::memrchr(b'\n', &buffer).map_or(0, |i| i + 1);
+            if options.complete_lines_only {
+                buffer.truncate(last_start);
+            } else {
+                // A header line (`#close` written without a line end) is no row.
+                unterminated = buffer[last_start] != b'#';
             }
         }
         if !buffer.is_empty() {
-            match splitter.split(buffer, emit) {
+            match splitter.split_checked(buffer, limit, emit) {
                 Ok(true) => {}
                 // Told to stop at the last chunk of a damaged stream: the damage is still said.
                 Ok(false) => {
-                    let error = stream_error.map(|error| splitter.stream_error(error));
-                    return Ok(splitter.summary(error));
+                    let error = damage.map(|error| splitter.stream_error(error));
+                    return Ok(splitter.summary(error, false));
                 }
-                Err(error) => return Ok(splitter.summary(Some(error))),
+                Err(error) => return Ok(splitter.summary(Some(error), false)),
             }
         }
         if at_end {
+            if let Some(error) = damage {
+                let error = splitter.stream_error(error);
+                return Ok(splitter.summary(Some(error), false));
+            }
             break;
         }
     }
-    if let Err(error) = splitter.finish() {
-        return Ok(splitter.summary(Some(error)));
+    if options.start_offset > splitter.offset {
+        return Err(Error::schema(format!(
+            "the log ends at byte {}, before the start offset {}: it was rotated or \
+             truncated since that offset was taken",
+            splitter.offset, options.start_offset
+        ))
+        .with_path(path));
     }
-    let error = stream_error.map(|error| splitter.stream_error(error));
-    Ok(splitter.summary(error))
+    if let Err(error) = splitter.finish() {
+        return Ok(splitter.summary(Some(error), false));
+    }
+    Ok(splitter.summary(None, unterminated))
+}
+
+/// Bytes of the start of a too-long line, and the bytes after its end.
+type SkippedLine = (Vec<u8>, Vec<u8>);
+
+/// Read past the rest of a line longer than the limit, of which `buffer` holds the start
+/// (and no line end), without keeping it. Returns the line's length with its line end, its
+/// first bytes and what follows it, whether the stream ended, and the damage if it broke.
+fn skip_line(
+    stream: &mut dyn Read,
+    mut buffer: Vec<u8>,
+    path: &str,
+    compression: Compression,
+    offset: u64,
+    cancel: &Cancel,
+) -> Result<(u64, SkippedLine, bool, Option<Error>)> {
+    let head = buffer[..buffer.len().min(256)].to_vec();
+    let mut length = buffer.len() as u64;
+    buffer.clear();
+    buffer.shrink_to(1 << 20);
+    buffer.reserve((1 << 20) - buffer.len().min(1 << 20));
+    loop {
+        cancel.check().map_err(|e| e.with_path(path))?;
+        buffer.clear();
+        let (ended, damage) = fill(stream, &mut buffer, path, compression, offset + length)?;
+        if let Some(end) = memchr::memchr(b'\n', &buffer) {
+            length += end as u64 + 1;
+            let rest = buffer[end + 1..].to_vec();
+            let ended = ended && rest.is_empty();
+            return Ok((length, (head, rest), ended, damage));
+        }
+        length += buffer.len() as u64;
+        if ended {
+            return Ok((length, (head, Vec::new()), true, damage));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorKind;
+    use crate::reader::{read_files, ReadOptions, ReadOutput};
+    use crate::testing::{log, TempLog, HEADER};
+    use std::io::Write;
+
+    fn rows(output: &ReadOutput) -> usize {
+        output.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    /// Every chunk size and thread count, with and without skipping bad lines.
+    fn each_way(path: &str, base: &ReadOptions, check: &dyn Fn(&crate::error::Result<ReadOutput>)) {
+        for chunk_size in [7, 100, 4 << 20] {
+            for n_threads in [1, 2] {
+                let options = ReadOptions {
+                    chunk_size,
+                    n_threads,
+                    ..base.clone()
+                };
+                check(&read_files(&[path.to_owned()], &options));
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_a_bad_line_with_its_number() {
+        let long = "x".repeat(5000);
+        let text = format!("{HEADER}1.0\tCa\t80\t1\n2.0\t{long}\t80\t2\n3.0\tCc\t80\t3\n");
+        let file = TempLog::new("long.log", text.as_bytes());
+        let limit = ReadOptions {
+            max_line_bytes: 1000,
+            ..ReadOptions::default()
+        };
+        each_way(&file.path(), &limit, &|result| {
+            let error = result.as_ref().err().cloned();
+            assert_eq!(error.as_ref().map(|e| e.kind), Some(ErrorKind::Parse));
+            assert_eq!(error.as_ref().and_then(|e| e.line), Some(9));
+            let message = error.map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("max_line_bytes=1000"), "{message}");
+        });
+        let skip = ReadOptions {
+            skip_bad_lines: true,
+            ..limit
+        };
+        each_way(&file.path(), &skip, &|result| {
+            let output = result.as_ref().expect("skipped");
+            assert_eq!(rows(output), 2);
+            assert_eq!(output.skipped_count, 1);
+            assert_eq!(output.skipped[0].line, Some(9));
+        });
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_log() {
+        let text = format!("\u{feff}{}", log(3));
+        let file = TempLog::new("bom.log", text.as_bytes());
+        let output = read_files(&[file.path()], &ReadOptions::default()).expect("reads");
+        assert_eq!(rows(&output), 3);
+        let json = TempLog::new("bom.json", "\u{feff}{\"ts\":1.5,\"a\":1}\n".as_bytes());
+        let output = read_files(&[json.path()], &ReadOptions::default()).expect("reads");
+        assert_eq!(rows(&output), 1);
+    }
+
+    #[test]
+    fn a_header_without_fields_is_an_error_with_or_without_rows() {
+        for text in [
+            "#separator \\x09\n#path\tconn\n",
+            "#separator \\x09\n#path\tconn\n1\t2\n",
+        ] {
+            let file = TempLog::new("nofields.log", text.as_bytes());
+            let error = read_files(&[file.path()], &ReadOptions::default()).err();
+            assert_eq!(error.map(|e| e.kind), Some(ErrorKind::Header), "{text:?}");
+        }
+        // An empty file is an empty log, not an error.
+        let file = TempLog::new("empty.log", b"");
+        let output = read_files(&[file.path()], &ReadOptions::default()).expect("reads");
+        assert_eq!(rows(&output), 0);
+    }
+
+    #[test]
+    fn a_last_line_without_a_line_end_is_named_or_left_out() {
+        let text = log(3).replace("#close\t2020-01-01-00-00-00\n", "");
+        // Every field is there, but the line end is not: it may still be being written.
+        let cut = &text[..text.len() - 1];
+        let file = TempLog::new("cut.log", cut.as_bytes());
+        let output = read_files(&[file.path()], &ReadOptions::default()).expect("reads");
+        assert_eq!(rows(&output), 3);
+        assert_eq!(output.unterminated, [(file.path(), 10)]);
+        let complete = ReadOptions {
+            complete_lines_only: true,
+            ..ReadOptions::default()
+        };
+        each_way(&file.path(), &complete, &|result| {
+            let output = result.as_ref().expect("reads");
+            assert_eq!(rows(output), 2);
+            assert!(output.unterminated.is_empty());
+            let third_line = cut.rfind('\n').map_or(0, |i| i + 1) as u64;
+            assert_eq!(output.end_offsets, [third_line]);
+        });
+        // A `#close` without a line end is no row.
+        let text = log(3);
+        let file = TempLog::new("close.log", text.trim_end().as_bytes());
+        let output = read_files(&[file.path()], &ReadOptions::default()).expect("reads");
+        assert!(output.unterminated.is_empty());
+    }
+
+    #[test]
+    fn a_read_goes_on_from_an_offset_with_the_rows_appended_since() {
+        let text = log(10);
+        let offset = text.find("1300000004").expect("row 4") as u64;
+        let file = TempLog::new("resume.log", text.as_bytes());
+        let options = ReadOptions {
+            start_offset: offset,
+            complete_lines_only: true,
+            ..ReadOptions::default()
+        };
+        each_way(&file.path(), &options, &|result| {
+            let output = result.as_ref().expect("reads");
+            assert_eq!(rows(output), 6);
+            assert_eq!(output.end_offsets, [text.len() as u64]);
+        });
+        let inside = ReadOptions {
+            start_offset: offset + 1,
+            ..ReadOptions::default()
+        };
+        let error = read_files(&[file.path()], &inside).err();
+        assert!(error.is_some_and(|e| e.message.contains("not the start of a line")));
+        let past = ReadOptions {
+            start_offset: text.len() as u64 + 1,
+            ..ReadOptions::default()
+        };
+        let error = read_files(&[file.path()], &past).err();
+        assert!(error.is_some_and(|e| e.message.contains("rotated or truncated")));
+    }
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(text).expect("in memory");
+        gzip.finish().expect("in memory")
+    }
+
+    #[test]
+    fn gzip_damage_is_named_for_what_it_is() {
+        let text = log(200);
+        let good = gzip(text.as_bytes());
+        let skip = ReadOptions {
+            skip_bad_lines: true,
+            ..ReadOptions::default()
+        };
+        // A checksum mismatch: the member's rows are never returned, even when skipping.
+        let mut bad_crc = good.clone();
+        let at = bad_crc.len() - 8;
+        bad_crc[at] ^= 0xff;
+        let file = TempLog::new("crc.log.gz", &bad_crc);
+        for options in [ReadOptions::default(), skip.clone()] {
+            let error = read_files(&[file.path()], &options).err();
+            assert_eq!(error.as_ref().map(|e| e.kind), Some(ErrorKind::Corrupt));
+            assert!(error.is_some_and(|e| e.message.contains("checksum")));
+        }
+        // Bytes after the last member: the rows are sound, the garbage is named.
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(b"garbage that is not gzip");
+        let file = TempLog::new("trailing.log.gz", &trailing);
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert!(error.is_some_and(|e| e.message.contains("bytes after its last gzip member")));
+        let output = read_files(&[file.path()], &skip).expect("rows before the garbage");
+        assert_eq!(rows(&output), 200);
+        // Cut short.
+        let file = TempLog::new("cut.log.gz", &good[..good.len() / 2]);
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert!(error.is_some_and(|e| e.message.contains("cut short") && e.line.is_some()));
+    }
+
+    #[test]
+    fn a_zstd_file_cut_in_its_first_frame_is_reported_at_line_one() {
+        let frame = zstd::encode_all(log(2000).as_bytes(), 1).expect("in memory");
+        let file = TempLog::new("cut.log.zst", &frame[..40]);
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert_eq!(error.as_ref().and_then(|e| e.line), Some(1));
+    }
+
+    #[test]
+    fn type_conflicts_are_named_in_zeek_types_and_places() {
+        let text =
+            format!("{HEADER}1.0\tCa\t80\t1\n#separator \\x09\n#fields\tn\n#types\tstring\nx\n");
+        let file = TempLog::new("conflict.log", text.as_bytes());
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        let message = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("is count in")
+                && message.contains("but string in a later header block"),
+            "{message}"
+        );
+        let other = "#separator \\x09\n#fields\tn\n#types\tdouble\n1.5\n";
+        let second = TempLog::new("conflict2.log", other.as_bytes());
+        let first = TempLog::new("conflict1.log", log(2).as_bytes());
+        let error = read_files(&[first.path(), second.path()], &ReadOptions::default()).err();
+        let message = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains(&format!(
+                "is count in {} but double in {}",
+                first.path(),
+                second.path()
+            )),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn field_names_with_a_nul_byte_are_header_errors() {
+        let text = "#separator \\x09\n#fields\ta\0b\n#types\tstring\nx\n";
+        let file = TempLog::new("nul.log", text.as_bytes());
+        let error = read_files(&[file.path()], &ReadOptions::default()).err();
+        assert_eq!(error.map(|e| e.kind), Some(ErrorKind::Header));
+        let json = TempLog::new("nul.json", b"{\"ts\":1.0,\"a\0b\":1}\n");
+        let error = read_files(&[json.path()], &ReadOptions::default()).err();
+        assert!(error.is_some_and(|e| e.kind == ErrorKind::Parse && e.line == Some(1)));
+    }
+
+    #[test]
+    fn json_nested_thousands_deep_under_an_unknown_key_reads() {
+        let depth = 200_000;
+        let line = format!(
+            "{{\"ts\":1.0,\"x\":{}{}}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let file = TempLog::new("deep.json", line.as_bytes());
+        let output = read_files(&[file.path()], &ReadOptions::default()).expect("reads");
+        assert_eq!(rows(&output), 1);
+    }
+
+    #[test]
+    fn a_header_of_many_fields_is_read_in_linear_time() {
+        let n = 200_000;
+        let names: Vec<String> = (0..n).map(|i| format!("f{i}")).collect();
+        let text = format!(
+            "#separator \\x09\n#fields\t{}\n#types\t{}\n{}\n",
+            names.join("\t"),
+            vec!["count"; n].join("\t"),
+            vec!["1"; n].join("\t")
+        );
+        let file = TempLog::new("wide.log", text.as_bytes());
+        let output = read_files(&[file.path()], &ReadOptions::default()).expect("reads");
+        assert_eq!(output.schema.fields().len(), n);
+        assert_eq!(rows(&output), 1);
+    }
 }

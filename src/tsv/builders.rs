@@ -373,6 +373,10 @@ impl List {
             let element = at.map_or(rest, |at| &rest[..at]);
             if cx.is_unset(element) {
                 self.element.push_null();
+            } else if cx.is_empty(element) {
+                // Zeek writes an empty element as the empty marker (and a literal `(empty)`
+                // with its first byte escaped), so the bare marker is an empty value.
+                self.element.push_value(b"", cx)?;
             } else {
                 self.element.push_value(element, cx)?;
             }

@@ -55,6 +55,15 @@ pub struct ChunkOutput {
     /// `MAX_REPORTED` kept.
     pub bad_lines: Vec<Error>,
     pub bad_line_count: u64,
+    /// For each bad line counted (in line order), how many of the chunk's rows come before
+    /// it: a read with `n_rows` counts only the bad lines before its last row.
+    pub bad_rows_before: Vec<u32>,
+    /// Where each row's line ends in the chunk (one past its line end), when the pushdown
+    /// asks for it.
+    pub row_ends: Vec<u32>,
+    /// Whether the chunk's last line is a bad line (so a last line without a line end was
+    /// not read as a row).
+    pub last_line_bad: bool,
     /// The `mime_category` column, when asked for.
     pub mime: Option<ArrayRef>,
     /// An error that is not about one line (a filter that does not fit the columns).
@@ -83,6 +92,9 @@ impl ChunkOutput {
             lines,
             bad_lines,
             bad_line_count,
+            bad_rows_before: Vec::new(),
+            row_ends: Vec::new(),
+            last_line_bad: false,
             mime: None,
             fatal: None,
             named: Vec::new(),
@@ -565,10 +577,13 @@ fn parse_with_layout(
             Ok(truth) => truth,
             Err(error) => return ChunkOutput::failed(error),
         };
-        let bad: Vec<usize> = errors.iter().map(|e: &ValueError| e.row).collect();
+        let mut bad = vec![false; all_rows];
+        for error in &errors {
+            bad[error.row] = true;
+        }
         candidates = Some(
             (0..all_rows)
-                .filter(|&row| truth[row] == filter::TRUE && !bad.contains(&row))
+                .filter(|&row| truth[row] == filter::TRUE && !bad[row])
                 .collect(),
         );
     }
@@ -598,6 +613,8 @@ fn parse_with_layout(
 
     let mut bad_lines = chunk.layout.bad.clone();
     let mut bad_line_count = bad_lines.len() as u64;
+    // The rows given, when not all well-formed lines are.
+    let mut given = candidates.clone();
     if !errors.is_empty() {
         // Each bad line is reported once, by its first bad field.
         errors.sort_by_key(|e| (e.row, e.field));
@@ -616,17 +633,38 @@ fn parse_with_layout(
             .collect();
             let mut ignored = Vec::new();
             (columns, mime, rows) = build(Some(&kept), &mut spans, &mut cx, &mut ignored);
+            given = Some(kept);
         }
     }
+    let mut bad_rows_before = Vec::new();
+    let last_line_bad = bad_lines
+        .last()
+        .is_some_and(|e| e.line == Some(chunk.layout.line_count));
     if stop_at_first_bad_line {
         bad_lines.truncate(1);
         bad_line_count = bad_line_count.min(1);
     } else {
+        // Rows are in line order: the rows before a bad line are those on earlier lines.
+        let line_of = |row: usize| chunk.layout.lines[row];
+        let given_lines: Vec<u32> = match &given {
+            Some(given) => given.iter().map(|&row| line_of(row)).collect(),
+            None => chunk.layout.lines.clone(),
+        };
+        bad_rows_before = bad_lines
+            .iter()
+            .map(|error| {
+                // Bad lines are numbered from 1, rows' lines from 0.
+                let line = error.line.unwrap_or(1).saturating_sub(1) as u32;
+                given_lines.partition_point(|&l| l < line) as u32
+            })
+            .collect();
         bad_lines.truncate(MAX_REPORTED);
     }
     ChunkOutput {
         columns,
         mime,
+        bad_rows_before,
+        last_line_bad,
         ..ChunkOutput::rows(rows, chunk.layout.line_count, bad_lines, bad_line_count)
     }
 }
