@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.deps-installed
 
-.PHONY: all venv build lint test test-rust test-python bench report fmt clean
+.PHONY: all venv build lint test test-rust test-python bench report fmt clean fuzz fuzz-tool fuzz-smoke fuzz-seed
 
 # The report on demo data shaped like the report's (SCALE=1: the full 22.7M-row conn.log).
 SCALE ?= 0.1
@@ -28,10 +28,9 @@ build: $(STAMP)
 
 lint: $(STAMP)
 	cargo fmt --check
-	cargo clippy --all-targets -q -- -D warnings
-	cargo clippy --lib --features polars-plugin -q -- -D warnings
-	$(VENV)/bin/ruff check python tests benches
-	$(VENV)/bin/ruff format --check python tests benches
+	cargo clippy --all-targets --features polars-plugin -q -- -D warnings
+	$(VENV)/bin/ruff check python tests benches fuzz
+	$(VENV)/bin/ruff format --check python tests benches fuzz
 	$(VENV)/bin/mypy
 
 test-rust:
@@ -40,7 +39,7 @@ test-rust:
 test-python: build
 	$(PY) -m pytest -q
 
-test: build lint test-rust test-python
+test: build lint test-rust test-python fuzz-smoke
 
 # Read speed and memory against by-hand Polars/pandas, then what pushdown into the parser saves.
 report: build
@@ -54,11 +53,49 @@ bench: build
 	$(PY) benches/bench_report.py
 	$(PY) benches/bench_archive.py
 	$(PY) benches/bench_json.py
+	$(PY) benches/bench_hostile.py
+
+# Coverage-guided fuzzing (libFuzzer through cargo fuzz, AddressSanitizer, debug assertions):
+# `make fuzz` runs each optimized target FUZZ_SECONDS, growing fuzz/corpus-local; `make
+# fuzz-smoke` runs each unoptimized target (a quicker build) briefly on the committed seeds, as
+# CI does. A finding lands in fuzz/artifacts/TARGET/.
+FUZZ_TARGETS       := tsv_header tsv_log json_log values
+FUZZ_SECONDS       ?= 600
+FUZZ_SMOKE_SECONDS ?= 15
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_RUN = cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --debug-assertions --sanitizer address
+FUZZ_SMOKE_RUN = cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --dev --sanitizer address
+
+fuzz-tool:
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install -q cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked
+
+fuzz: fuzz-tool
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus-local/$$t fuzz/artifacts/$$t; \
+	  ( $(FUZZ_RUN) $$t corpus-local/$$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) \
+	      -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+	      -artifact_prefix=artifacts/$$t/ ) || exit 1; \
+	done
+
+fuzz-smoke: fuzz-tool
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus-local/$$t fuzz/artifacts/$$t; \
+	  ( $(FUZZ_SMOKE_RUN) $$t corpus-local/$$t corpus/$$t -- \
+	      -max_total_time=$(FUZZ_SMOKE_SECONDS) -timeout=30 -rss_limit_mb=2048 \
+	      -max_len=65536 -print_final_stats=1 -artifact_prefix=artifacts/$$t/ \
+	      > artifacts/$$t/smoke.log 2>&1 ) \
+	    || { tail -n 80 fuzz/artifacts/$$t/smoke.log; exit 1; }; \
+	  echo "fuzz $$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second' fuzz/artifacts/$$t/smoke.log)"; \
+	done
+
+# Rebuild the committed seed corpus from the shared real logs.
+fuzz-seed:
+	$(PYTHON) fuzz/seed.py
 
 fmt: $(STAMP)
 	cargo fmt
-	$(VENV)/bin/ruff format python tests benches
-	$(VENV)/bin/ruff check --fix python tests benches
+	$(VENV)/bin/ruff format python tests benches fuzz
+	$(VENV)/bin/ruff check --fix python tests benches fuzz
 
 clean:
 	rm -rf $(VENV) target $(DEMO) report

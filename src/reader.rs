@@ -258,6 +258,8 @@ pub(crate) struct ParsedChunk {
     /// A JSON chunk's text, kept under `n_rows`: the chunk where the limit falls is parsed
     /// again up to its last row, so that only the lines read type the columns.
     text: Option<(u64, Vec<u8>)>,
+    /// Where the chunk starts in the decompressed stream.
+    offset: u64,
 }
 
 struct FileResult {
@@ -280,6 +282,7 @@ pub(crate) fn parse(
         mime_output: options.mime_output(),
         row_ends: options.n_rows.is_some(),
     };
+    let offset = chunk.offset;
     // Under `n_rows`, a bad line counts only before the last row: the chunk is parsed whole
     // and its bad lines are checked against the limit once the rows before it are known.
     let stop_at_first_bad_line = !options.skip_bad_lines && options.n_rows.is_none();
@@ -320,10 +323,17 @@ pub(crate) fn parse(
         reader_lines_before: chunk.reader_lines_before,
         output,
         text,
+        offset,
     }
 }
 
 impl ParsedChunk {
+    /// Where the line of the chunk's last row ends in the stream, under `n_rows`.
+    fn rows_end(&self) -> Option<u64> {
+        let end = self.output.row_ends.last()?;
+        Some(self.offset + u64::from(*end))
+    }
+
     /// How many of the chunk's bad lines come before the limit, when `room` more rows are
     /// wanted (`None`: no limit, all of them).
     pub(crate) fn bad_lines_within(&self, room: Option<usize>) -> u64 {
@@ -554,11 +564,21 @@ fn assemble(mut files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOut
                 if let Some(room) = room.filter(|&room| room < chunk.output.rows) {
                     let sampler = options.pushdown.sample.map(|s| s.for_file(&file.path));
                     chunk.cut(room, sampler, options);
+                    chunk.output.row_ends.truncate(room);
                 }
                 rows_before += chunk.output.rows;
             }
         }
         let reached = options.n_rows.is_some_and(|n| rows_before >= n);
+        if limited || reached {
+            // The read stops after the line of its last row.
+            let used_chunks = &file.chunks[..count];
+            file.summary.end_offset = used_chunks
+                .iter()
+                .rev()
+                .find_map(ParsedChunk::rows_end)
+                .unwrap_or(options.start_offset);
+        }
         if !limited && !reached {
             numbering.end(file.summary.error.as_ref());
             let last_bad = file.chunks.last().is_some_and(|c| c.output.last_line_bad);
@@ -668,6 +688,8 @@ pub(crate) struct Numbering {
     count: u64,
     /// Set by an error after which the file was not read any further.
     ended: bool,
+    /// Whether the last error is the last chunk's last line, which has no line end.
+    last_error_open: bool,
 }
 
 impl Numbering {
@@ -678,6 +700,7 @@ impl Numbering {
             errors: Vec::new(),
             count: 0,
             ended: false,
+            last_error_open: false,
         }
     }
 
@@ -695,6 +718,9 @@ impl Numbering {
                 .push(error.clone().with_line(line).with_path(&self.path));
         }
         self.count += bad_lines;
+        self.last_error_open = chunk.output.last_line_reported
+            && bad_lines == chunk.output.bad_line_count
+            && chunk.output.fatal.is_none();
         if let Some(fatal) = &chunk.output.fatal {
             self.errors.push(fatal.clone().with_path(&self.path));
             self.count += 1;
@@ -720,9 +746,9 @@ impl Numbering {
             ErrorKind::Truncated | ErrorKind::Corrupt
         ) {
             // The stream ended inside or right after the last line read (line 1 if no line
-            // was read whole).
+            // was read whole). A line it cut is reported as the damage.
             line = line.saturating_sub(1).max(1);
-            if self.errors.last().is_some_and(|e| e.line >= Some(line)) {
+            if reader_error.cut && self.last_error_open && !self.errors.is_empty() {
                 self.errors.pop();
                 self.count -= 1;
             }
@@ -1275,6 +1301,14 @@ mod tests {
                 );
                 assert_eq!(output.skipped_count, 0, "nothing past the limit is skipped");
             }
+            let header_end = (log(0).len() - "#close\t2020-01-01-00-00-00\n".len()) as u64;
+            for outcome in limited_reads(&text, "limit-bad2.log", 2, skip) {
+                let rows_end = header_end + log(2).len() as u64 - log(0).len() as u64;
+                assert_eq!(
+                    outcome.expect("before the bad line").end_offsets,
+                    [rows_end]
+                );
+            }
             for outcome in limited_reads(&text, "limit-bad4.log", 4, skip) {
                 match (skip, outcome) {
                     (false, Err(error)) => assert_eq!(error.line, Some(11)),
@@ -1331,6 +1365,70 @@ mod tests {
                 let output = read(&[file.path()], &options);
                 assert_eq!(output.skipped_count, 1, "json={json}");
                 assert!(output.unterminated.is_empty(), "json={json}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_line_before_a_checksum_mismatch_is_the_first_error_for_any_chunking() {
+        // The last line is whole but has too few fields; the member's checksum is wrong.
+        let text = format!(
+            "{}9.0\tCx\n",
+            log(3).replace("#close\t2020-01-01-00-00-00\n", "")
+        );
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(text.as_bytes()).expect("in memory");
+        let mut bytes = gzip.finish().expect("in memory");
+        let crc = bytes.len() - 8;
+        bytes[crc] ^= 0xff;
+        let file = TempLog::new("bad-then-crc.log.gz", &bytes);
+        for chunk_size in [1 << 20, 16, 100] {
+            for n_threads in [1, 2] {
+                let options = ReadOptions {
+                    chunk_size,
+                    n_threads,
+                    ..ReadOptions::default()
+                };
+                let error = read_files(&[file.path()], &options).expect_err("a bad line");
+                assert_eq!(
+                    (error.kind, error.line),
+                    (ErrorKind::Parse, Some(11)),
+                    "{error}"
+                );
+                let skip = ReadOptions {
+                    skip_bad_lines: true,
+                    ..options
+                };
+                let error = read_files(&[file.path()], &skip).expect_err("damaged");
+                assert_eq!(error.kind, ErrorKind::Corrupt, "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn damage_inside_compressed_data_is_reported_at_one_line_for_any_chunking() {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(log(20_000).as_bytes()).expect("in memory");
+        let clean = gzip.finish().expect("in memory");
+        for at in [clean.len() / 3, clean.len() / 2, clean.len() - 100] {
+            let mut bytes = clean.clone();
+            bytes[at] ^= 0x55;
+            let file = TempLog::new("damaged-inside.log.gz", &bytes);
+            // Per `on_bad_line`: one kind and line, whatever the chunk size.
+            let mut seen: [Option<(ErrorKind, Option<u64>)>; 2] = [None, None];
+            for chunk_size in [1 << 20, 4096, 100] {
+                for skip_bad_lines in [false, true] {
+                    let options = ReadOptions {
+                        chunk_size,
+                        skip_bad_lines,
+                        n_threads: 1,
+                        ..ReadOptions::default()
+                    };
+                    let error = read_files(&[file.path()], &options).expect_err("damaged");
+                    let found = (error.kind, error.line);
+                    let first = seen[usize::from(skip_bad_lines)].get_or_insert(found);
+                    assert_eq!(*first, found, "chunk {chunk_size}, skip {skip_bad_lines}");
+                }
             }
         }
     }

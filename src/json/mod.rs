@@ -273,6 +273,9 @@ struct ChunkColumns<'p> {
     /// For each known column, `rows + 1` once the line being parsed has set it.
     filled: Vec<usize>,
     unknown: Vec<Inferred>,
+    /// Whether a good line has had the column: a key seen only in bad lines is no column.
+    known_seen: Vec<bool>,
+    unknown_seen: Vec<bool>,
     /// The values of keys no schema knows, kept until their line is known to be good.
     pending: Vec<(usize, Value)>,
     /// The keys seen, each with its slot.
@@ -308,12 +311,14 @@ impl<'p> ChunkColumns<'p> {
             }
             self.known.push(builder);
             self.filled.push(0);
+            self.known_seen.push(false);
             Slot::Known(self.known.len() - 1)
         } else {
             self.unknown.push(Inferred {
                 shape: Shape::Null,
                 values: Vec::new(),
             });
+            self.unknown_seen.push(false);
             Slot::Unknown(self.unknown.len() - 1)
         };
         if slot != Slot::Skip {
@@ -343,12 +348,15 @@ impl<'p> ChunkColumns<'p> {
             self.pending.clear();
             return parsed;
         }
-        for (builder, filled) in self.known.iter_mut().zip(&self.filled) {
+        for (i, (builder, filled)) in self.known.iter_mut().zip(&self.filled).enumerate() {
             if *filled != row {
                 builder.push_null();
+            } else {
+                self.known_seen[i] = true;
             }
         }
         for (column, value) in self.pending.drain(..) {
+            self.unknown_seen[column] = true;
             let inferred = &mut self.unknown[column];
             // A key repeated in a line: the last value counts, as in most JSON readers.
             inferred.values.resize(self.rows, None);
@@ -464,6 +472,8 @@ impl<'p> ChunkColumns<'p> {
             .into_iter()
             .filter_map(|(name, slot)| {
                 let column = match slot {
+                    Slot::Known(i) if !self.known_seen[i] => return None,
+                    Slot::Unknown(i) if !self.unknown_seen[i] => return None,
                     Slot::Known(i) => NamedColumn::Typed(known[i].take()?.finish()),
                     Slot::Unknown(i) => {
                         let mut inferred = unknown[i].take()?;
@@ -512,6 +522,8 @@ pub fn parse_json_chunk(
         known: Vec::new(),
         filled: Vec::new(),
         unknown: Vec::new(),
+        known_seen: Vec::new(),
+        unknown_seen: Vec::new(),
         pending: Vec::new(),
         keys: Keys::new(),
         texts: Texts::default(),
@@ -522,7 +534,7 @@ pub fn parse_json_chunk(
     let mut bad_line_count = 0u64;
     let mut bad_rows_before = Vec::new();
     let mut row_ends = Vec::new();
-    let mut last_bad_line = 0u64;
+    let (mut last_line_bad, mut last_line_reported) = (false, false);
     let mut line_count = 0u64;
     let mut start = 0usize;
     while start < data.len() {
@@ -546,7 +558,9 @@ pub fn parse_json_chunk(
             Ok(()) => {}
             Err(error) => {
                 bad_line_count += 1;
-                last_bad_line = line_count;
+                // A last line without a line end.
+                last_line_bad = end == data.len() && data.last() != Some(&b'\n');
+                last_line_reported = last_line_bad && bad_lines.len() < MAX_REPORTED;
                 bad_rows_before.push(columns.rows as u32);
                 if bad_lines.len() < MAX_REPORTED {
                     bad_lines.push(error.with_line(line_count));
@@ -616,7 +630,8 @@ pub fn parse_json_chunk(
     output.mime = if pushdown.mime_output { mime } else { None };
     output.named = named;
     output.bad_rows_before = bad_rows_before;
-    output.last_line_bad = last_bad_line > 0 && last_bad_line == line_count;
+    output.last_line_bad = last_line_bad;
+    output.last_line_reported = last_line_reported;
     output.row_ends = row_ends;
     output
 }
@@ -713,6 +728,16 @@ pub fn shape_of_type(data_type: &DataType) -> Option<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_seen_only_in_bad_lines_is_no_column() {
+        let data = b"{\"ts\":1.0}\n{\"ts\":2.0,\"x\":1,\"y\"z\n{\"ts\":3.0}\n";
+        let layout = JsonLayout::new(None, None, false);
+        let output = parse_json_chunk(data, &layout, false, &ChunkPushdown::default());
+        assert_eq!((output.rows, output.bad_line_count), (2, 1));
+        let names: Vec<&str> = output.named.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["ts"]);
+    }
     use arrow_array::cast::AsArray;
     use arrow_array::types::{DurationMicrosecondType, Float64Type, UInt16Type, UInt64Type};
 

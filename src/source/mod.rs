@@ -258,12 +258,73 @@ pub fn open(
     let file = std::io::Cursor::new(magic).chain(Counted { file, count });
     let file = BufReader::with_capacity(FILE_BUFFER, file);
     let stream: Box<dyn Read + Send> = match compression {
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
-        _ => Box::new(
+        Compression::Gzip => Box::new(Pieces::new(flate2::bufread::MultiGzDecoder::new(file))),
+        _ => Box::new(Pieces::new(
             zstd::stream::read::Decoder::with_buffer(file).map_err(|e| Error::io(&e, path))?,
-        ),
+        )),
     };
     Ok((stream, compression))
+}
+
+/// A decoder read in pieces of a fixed size at fixed places of the decompressed stream. A
+/// decoder that meets damage fails the whole read it was in, losing what that read had
+/// decoded: in pieces, what is lost (and so the line the damage is reported at) does not
+/// depend on how much the caller asked for.
+struct Pieces<R> {
+    inner: R,
+    piece: Box<[u8]>,
+    /// The unread part of `piece`.
+    start: usize,
+    end: usize,
+    /// Damage met after part of a piece was decoded: reported once that part is read.
+    pending: Option<std::io::Error>,
+}
+
+impl<R> Pieces<R> {
+    const SIZE: usize = 16 << 10;
+
+    fn new(inner: R) -> Pieces<R> {
+        Pieces {
+            inner,
+            piece: vec![0; Self::SIZE].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            pending: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Pieces<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.start == self.end {
+            if let Some(e) = self.pending.take() {
+                return Err(e);
+            }
+            // A whole piece, unless the stream ends first.
+            let mut filled = 0;
+            while filled < self.piece.len() {
+                match self.inner.read(&mut self.piece[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // The bytes of this piece before the damage are given first.
+                    Err(e) if filled > 0 => {
+                        self.pending = Some(e);
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            (self.start, self.end) = (0, filled);
+            if filled == 0 {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.piece[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
 }
 
 /// The `#path` of a log's first header block (its log type), or a JSON log's `_path`,
@@ -349,6 +410,9 @@ pub struct ReaderError {
     /// The reader's own lines up to and including the offending one.
     pub reader_lines: u64,
     pub error: Error,
+    /// A damaged stream whose data ended inside a line: that line is cut by the damage, so
+    /// the damage is reported in its place.
+    pub cut: bool,
 }
 
 pub struct StreamSummary<B> {
@@ -388,6 +452,8 @@ struct Splitter<'f, B, F> {
     reader_lines: u64,
     /// Offset in the decompressed stream of the buffer being split.
     offset: u64,
+    /// Where the last data chunk handed out ends.
+    sent_end: u64,
     /// Data lines before this offset are left out.
     start_offset: u64,
 }
@@ -398,6 +464,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
             chunks_before: self.seq,
             reader_lines: self.reader_lines,
             error,
+            cut: false,
         }
     }
 
@@ -506,6 +573,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
                     chunks_before: self.seq,
                     reader_lines: self.reader_lines + lines_to_it,
                     error: e,
+                    cut: false,
                 })?;
             self.blocks.push(block);
             self.block_current = true;
@@ -543,6 +611,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         };
         let blank_lines = memchr::memchr_iter(b'\n', &data[..first_line_start(&data)]).count();
         let block = self.current_block(Some(first_line), blank_lines as u64 + 1)?;
+        self.sent_end = offset + data.len() as u64;
         let chunk = DataChunk {
             seq: self.seq,
             block,
@@ -599,11 +668,12 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
     }
 
     /// The stream broke off after the last line read, which may itself be cut short.
-    fn stream_error(&self, error: Error) -> ReaderError {
+    fn stream_error(&self, error: Error, cut: bool) -> ReaderError {
         ReaderError {
             chunks_before: self.seq,
             reader_lines: self.reader_lines + 1,
             error,
+            cut,
         }
     }
 
@@ -747,6 +817,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
         seq: 0,
         reader_lines: 0,
         offset: 0,
+        sent_end: 0,
         start_offset: options.start_offset,
     };
     let limit = options.max_line_bytes.max(1);
@@ -801,7 +872,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
                 .map_err(|_| Error::memory(room).with_path(path))?;
         }
         if !at_end && buffer.len() > limit && memchr::memchr(b'\n', &buffer).is_none() {
-            let (length, rest, ended, damaged) = skip_line(
+            let skipped = skip_line(
                 &mut stream,
                 buffer,
                 path,
@@ -809,15 +880,27 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
                 splitter.offset,
                 &options.cancel,
             )?;
-            let head = rest.0;
-            carry = rest.1;
+            let (length, head, ended, damaged) =
+                (skipped.length, skipped.head, skipped.ended, skipped.damage);
+            carry = skipped.rest;
             match splitter.too_long(&head, length, limit, emit) {
                 Ok(true) => {}
                 Ok(false) => return Ok(splitter.summary(None, false)),
                 Err(error) => return Ok(splitter.summary(Some(error), false)),
             }
             if damaged.is_some() || ended {
-                let error = damaged.map(|error| splitter.stream_error(error));
+                // Lines read after the long one, before the damage, are read like the others.
+                let cut = match carry.last() {
+                    None => !skipped.complete,
+                    Some(&last) => last != b'\n',
+                };
+                if damaged.is_some() && !carry.is_empty() {
+                    match splitter.split_checked(std::mem::take(&mut carry), limit, emit) {
+                        Ok(_) => {}
+                        Err(error) => return Ok(splitter.summary(Some(error), false)),
+                    }
+                }
+                let error = damaged.map(|error| splitter.stream_error(error, cut));
                 if error.is_none() {
                     if let Err(error) = splitter.finish() {
                         return Ok(splitter.summary(Some(error), false));
@@ -827,6 +910,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
             }
             continue;
         }
+        let cut = !buffer.is_empty() && !buffer.ends_with(b"\n");
         if !at_end {
             // Not at the end, so the loop above stopped at a line end.
             if let Some(last) = memchr::memrchr(b'\n', &buffer) {
@@ -846,8 +930,11 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
             match splitter.split_checked(buffer, limit, emit) {
                 Ok(true) => {}
                 // Told to stop at the last chunk of a damaged stream: the damage is still said.
+                // Only when the last chunk was the one that stopped is the cut line among the
+                // lines read (an earlier chunk's error comes first otherwise).
                 Ok(false) => {
-                    let error = damage.map(|error| splitter.stream_error(error));
+                    let whole = splitter.sent_end == splitter.offset;
+                    let error = damage.map(|error| splitter.stream_error(error, cut && whole));
                     return Ok(splitter.summary(error, false));
                 }
                 Err(error) => return Ok(splitter.summary(Some(error), false)),
@@ -855,7 +942,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
         }
         if at_end {
             if let Some(error) = damage {
-                let error = splitter.stream_error(error);
+                let error = splitter.stream_error(error, cut);
                 return Ok(splitter.summary(Some(error), false));
             }
             break;
@@ -875,12 +962,21 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     Ok(splitter.summary(None, unterminated))
 }
 
-/// Bytes of the start of a too-long line, and the bytes after its end.
-type SkippedLine = (Vec<u8>, Vec<u8>);
+/// A line longer than the limit, read past without keeping it.
+struct SkippedLine {
+    /// Its length with its line end.
+    length: u64,
+    /// Its first bytes, and the bytes after its end.
+    head: Vec<u8>,
+    rest: Vec<u8>,
+    /// Whether its line end was found, whether the stream ended, and the damage if it broke.
+    complete: bool,
+    ended: bool,
+    damage: Option<Error>,
+}
 
 /// Read past the rest of a line longer than the limit, of which `buffer` holds the start
-/// (and no line end), without keeping it. Returns the line's length with its line end, its
-/// first bytes and what follows it, whether the stream ended, and the damage if it broke.
+/// (and no line end), without keeping it.
 fn skip_line(
     stream: &mut dyn Read,
     mut buffer: Vec<u8>,
@@ -888,7 +984,7 @@ fn skip_line(
     compression: Compression,
     offset: u64,
     cancel: &Cancel,
-) -> Result<(u64, SkippedLine, bool, Option<Error>)> {
+) -> Result<SkippedLine> {
     let head = buffer[..buffer.len().min(256)].to_vec();
     let mut length = buffer.len() as u64;
     buffer.clear();
@@ -901,12 +997,25 @@ fn skip_line(
         if let Some(end) = memchr::memchr(b'\n', &buffer) {
             length += end as u64 + 1;
             let rest = buffer[end + 1..].to_vec();
-            let ended = ended && rest.is_empty();
-            return Ok((length, (head, rest), ended, damage));
+            return Ok(SkippedLine {
+                length,
+                head,
+                ended: ended && rest.is_empty(),
+                rest,
+                complete: true,
+                damage,
+            });
         }
         length += buffer.len() as u64;
         if ended {
-            return Ok((length, (head, Vec::new()), true, damage));
+            return Ok(SkippedLine {
+                length,
+                head,
+                rest: Vec::new(),
+                complete: false,
+                ended: true,
+                damage,
+            });
         }
     }
 }

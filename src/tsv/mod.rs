@@ -61,9 +61,11 @@ pub struct ChunkOutput {
     /// Where each row's line ends in the chunk (one past its line end), when the pushdown
     /// asks for it.
     pub row_ends: Vec<u32>,
-    /// Whether the chunk's last line is a bad line (so a last line without a line end was
-    /// not read as a row).
+    /// Whether the chunk's last line has no line end and is a bad line (so it was not read
+    /// as a row), and whether it is the last of `bad_lines` (so a damaged stream that cut it
+    /// is reported in its place).
     pub last_line_bad: bool,
+    pub last_line_reported: bool,
     /// The `mime_category` column, when asked for.
     pub mime: Option<ArrayRef>,
     /// An error that is not about one line (a filter that does not fit the columns).
@@ -95,6 +97,7 @@ impl ChunkOutput {
             bad_rows_before: Vec::new(),
             row_ends: Vec::new(),
             last_line_bad: false,
+            last_line_reported: false,
             mime: None,
             fatal: None,
             named: Vec::new(),
@@ -122,6 +125,8 @@ struct Layout {
     lines: Vec<u32>,
     /// Lines with the wrong number of fields.
     bad: Vec<Error>,
+    /// Whether the last of `bad` is a last line without a line end.
+    bad_unterminated: bool,
     /// Lines seen, blank and bad ones included.
     line_count: u64,
     /// Field ends stored per well-formed line: all fields, or the first ones a projection
@@ -142,6 +147,7 @@ impl Layout {
         self.first.clear();
         self.lines.clear();
         self.bad.clear();
+        self.bad_unterminated = false;
         self.line_count = 0;
     }
 
@@ -242,6 +248,7 @@ impl Layout {
         } else {
             format!("line has {fields} fields, #fields has {field_count}")
         };
+        self.bad_unterminated = unterminated;
         self.line_count += 1;
         self.bad
             .push(Error::parse(message).with_line(self.line_count));
@@ -637,9 +644,36 @@ fn parse_with_layout(
         }
     }
     let mut bad_rows_before = Vec::new();
-    let last_line_bad = bad_lines
-        .last()
-        .is_some_and(|e| e.line == Some(chunk.layout.line_count));
+    // The number of the chunk's last line when it has no line end and may be bad: one the
+    // tokenizer found bad, or the last line of a chunk it read to the end.
+    let layout = chunk.layout;
+    let open_end = data.last().is_some_and(|&b| b != b'\n');
+    let cut_line = if layout.bad_unterminated {
+        layout.bad.last().and_then(|e| e.line)
+    } else if open_end && (layout.bad.is_empty() || !stop_at_first_bad_line) {
+        Some(layout.line_count)
+    } else {
+        None
+    };
+    let last_line_bad = cut_line.is_some() && bad_lines.last().map(|e| e.line) == Some(cut_line);
+    let row_ends = if pushdown.row_ends {
+        let layout = chunk.layout;
+        // A row's line ends where the next line starts, when that line is a row too;
+        // otherwise at its line end.
+        let row_end = |row: usize| -> u32 {
+            if row + 1 < layout.starts.len() && layout.lines[row + 1] == layout.lines[row] + 1 {
+                return layout.starts[row + 1];
+            }
+            let start = layout.starts[row] as usize;
+            memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |at| start + at + 1) as u32
+        };
+        match &given {
+            Some(given) => given.iter().map(|&row| row_end(row)).collect(),
+            None => (0..all_rows).map(row_end).collect(),
+        }
+    } else {
+        Vec::new()
+    };
     if stop_at_first_bad_line {
         bad_lines.truncate(1);
         bad_line_count = bad_line_count.min(1);
@@ -660,11 +694,14 @@ fn parse_with_layout(
             .collect();
         bad_lines.truncate(MAX_REPORTED);
     }
+    let last_line_reported = last_line_bad && bad_lines.last().map(|e| e.line) == Some(cut_line);
     ChunkOutput {
         columns,
         mime,
         bad_rows_before,
         last_line_bad,
+        last_line_reported,
+        row_ends,
         ..ChunkOutput::rows(rows, chunk.layout.line_count, bad_lines, bad_line_count)
     }
 }
