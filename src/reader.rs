@@ -109,6 +109,23 @@ impl ReadOptions {
         }
     }
 
+    /// The pushdown as a chunk starting at `offset` of a file (sampled by `sampler`) needs it.
+    fn chunk_pushdown(
+        &self,
+        sampler: Option<FileSampler>,
+        offset: u64,
+        row_ends: bool,
+    ) -> ChunkPushdown<'_> {
+        ChunkPushdown {
+            sampler,
+            offset,
+            filter: self.pushdown.filter.as_ref(),
+            mime: self.pushdown.mime.as_ref(),
+            mime_output: self.mime_output(),
+            row_ends,
+        }
+    }
+
     /// Whether the derived `mime_category` column is part of the output.
     pub(crate) fn mime_output(&self) -> bool {
         self.pushdown.mime.is_some()
@@ -274,14 +291,7 @@ pub(crate) fn parse(
     options: &ReadOptions,
     buffers: &BufferPool,
 ) -> ParsedChunk {
-    let pushdown = ChunkPushdown {
-        sampler,
-        offset: chunk.offset,
-        filter: options.pushdown.filter.as_ref(),
-        mime: options.pushdown.mime.as_ref(),
-        mime_output: options.mime_output(),
-        row_ends: options.n_rows.is_some(),
-    };
+    let pushdown = options.chunk_pushdown(sampler, chunk.offset, options.n_rows.is_some());
     let offset = chunk.offset;
     // Under `n_rows`, a bad line counts only before the last row: the chunk is parsed whole
     // and its bad lines are checked against the limit once the rows before it are known.
@@ -366,14 +376,7 @@ impl ParsedChunk {
                 .get(rows - 1)
                 .map_or(text.len(), |&e| e as usize),
         };
-        let pushdown = ChunkPushdown {
-            sampler,
-            offset: *offset,
-            filter: options.pushdown.filter.as_ref(),
-            mime: options.pushdown.mime.as_ref(),
-            mime_output: options.mime_output(),
-            row_ends: false,
-        };
+        let pushdown = options.chunk_pushdown(sampler, *offset, false);
         let output = json::parse_json_chunk(&text[..end.min(text.len())], layout, false, &pushdown);
         if output.fatal.is_none() {
             self.output.named = output.named;

@@ -600,14 +600,16 @@ pub fn parse_json_chunk(
             Err(error) => return ChunkOutput::failed(error),
         };
         let keep: Vec<bool> = truth.iter().map(|t| *t == filter::TRUE).collect();
-        // Rows kept before each row, for the bad lines' counts of rows before them.
-        let mut kept_before = Vec::with_capacity(keep.len() + 1);
-        kept_before.push(0u32);
-        for &k in &keep {
-            kept_before.push(kept_before[kept_before.len() - 1] + u32::from(k));
-        }
-        for before in &mut bad_rows_before {
-            *before = kept_before[*before as usize];
+        if !bad_rows_before.is_empty() {
+            // Rows kept before each row, for the bad lines' counts of rows before them.
+            let mut kept_before = Vec::with_capacity(keep.len() + 1);
+            kept_before.push(0u32);
+            for &k in &keep {
+                kept_before.push(kept_before[kept_before.len() - 1] + u32::from(k));
+            }
+            for before in &mut bad_rows_before {
+                *before = kept_before[*before as usize];
+            }
         }
         if pushdown.row_ends {
             row_ends = row_ends

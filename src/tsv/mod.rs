@@ -620,8 +620,8 @@ fn parse_with_layout(
 
     let mut bad_lines = chunk.layout.bad.clone();
     let mut bad_line_count = bad_lines.len() as u64;
-    // The rows given, when not all well-formed lines are.
-    let mut given = candidates.clone();
+    // The rows given, when not all well-formed lines are: the candidates, less bad rows.
+    let mut given = candidates;
     if !errors.is_empty() {
         // Each bad line is reported once, by its first bad field.
         errors.sort_by_key(|e| (e.row, e.field));
@@ -631,8 +631,8 @@ fn parse_with_layout(
         bad_lines.sort_by_key(|e| e.line);
         if !stop_at_first_bad_line {
             let bad_rows: Vec<usize> = errors.iter().map(|e| e.row).collect();
-            let kept: Vec<usize> = match &candidates {
-                Some(candidates) => candidates.clone(),
+            let kept: Vec<usize> = match given {
+                Some(candidates) => candidates,
                 None => (0..all_rows).collect(),
             }
             .into_iter()
