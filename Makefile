@@ -39,7 +39,7 @@ test-rust:
 test-python: build
 	$(PY) -m pytest -q
 
-test: build lint test-rust test-python
+test: build lint test-rust test-python fuzz-smoke
 
 # Read speed and memory against by-hand Polars/pandas, then what pushdown into the parser saves.
 report: build

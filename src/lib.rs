@@ -1,9 +1,11 @@
 //! zeekframe: Zeek IDS logs into Arrow columns, in parallel and exactly.
 //!
-//! The core (`format`, `source`, `tsv`, `reader`) is plain Rust; `python` and the module
-//! registration below are the only places that know about Python.
+//! The core (`format`, `source`, `tsv`, `json`, `reader`) is plain Rust; `python` and the
+//! module registration below are the only places that know about Python (feature `python`,
+//! on by default), and `convert` the only one that knows Parquet (feature `parquet`).
 
 pub mod arrow_export;
+#[cfg(feature = "parquet")]
 pub mod convert;
 pub mod demo;
 pub mod error;
@@ -20,10 +22,13 @@ pub mod tsv;
 #[cfg(test)]
 mod testing;
 
+#[cfg(feature = "python")]
 mod python;
 
+#[cfg(feature = "python")]
 use pyo3::prelude::*;
 
+#[cfg(feature = "python")]
 #[pymodule]
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

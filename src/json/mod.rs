@@ -267,7 +267,7 @@ struct ChunkColumns<'p> {
     layout: &'p JsonLayout,
     /// Columns the filter or the MIME classification reads besides the wanted ones.
     also_needed: Vec<&'p str>,
-    /// Output names with their slot, in first-seen order.
+    /// Output names with their slot, in the order the keys were first met.
     order: Vec<(String, Slot)>,
     known: Vec<Builder>,
     /// For each known column, `rows + 1` once the line being parsed has set it.
@@ -276,8 +276,14 @@ struct ChunkColumns<'p> {
     /// Whether a good line has had the column: a key seen only in bad lines is no column.
     known_seen: Vec<bool>,
     unknown_seen: Vec<bool>,
-    /// The values of keys no schema knows, kept until their line is known to be good.
-    pending: Vec<(usize, Value)>,
+    /// Where each column was first met in a good line: (row, key position in that line).
+    /// Columns are ordered by it, so a key first met in a skipped bad line takes the place
+    /// it has in the first good line, as when that bad line falls in another chunk.
+    known_first: Vec<(usize, usize)>,
+    unknown_first: Vec<(usize, usize)>,
+    /// The values of keys no schema knows with their key position, kept until their line is
+    /// known to be good.
+    pending: Vec<(usize, usize, Value)>,
     /// The keys seen, each with its slot.
     keys: Keys<Slot>,
     texts: Texts,
@@ -312,6 +318,7 @@ impl<'p> ChunkColumns<'p> {
             self.known.push(builder);
             self.filled.push(0);
             self.known_seen.push(false);
+            self.known_first.push((usize::MAX, 0));
             Slot::Known(self.known.len() - 1)
         } else {
             self.unknown.push(Inferred {
@@ -319,6 +326,7 @@ impl<'p> ChunkColumns<'p> {
                 values: Vec::new(),
             });
             self.unknown_seen.push(false);
+            self.unknown_first.push((usize::MAX, 0));
             Slot::Unknown(self.unknown.len() - 1)
         };
         if slot != Slot::Skip {
@@ -351,12 +359,16 @@ impl<'p> ChunkColumns<'p> {
         for (i, (builder, filled)) in self.known.iter_mut().zip(&self.filled).enumerate() {
             if *filled != row {
                 builder.push_null();
-            } else {
+            } else if !self.known_seen[i] {
                 self.known_seen[i] = true;
+                self.known_first[i].0 = row;
             }
         }
-        for (column, value) in self.pending.drain(..) {
-            self.unknown_seen[column] = true;
+        for (column, position, value) in self.pending.drain(..) {
+            if !self.unknown_seen[column] {
+                self.unknown_seen[column] = true;
+                self.unknown_first[column] = (row, position);
+            }
             let inferred = &mut self.unknown[column];
             // A key repeated in a line: the last value counts, as in most JSON readers.
             inferred.values.resize(self.rows, None);
@@ -437,7 +449,7 @@ impl<'p> ChunkColumns<'p> {
         let Slot::Known(column) = slot else {
             let value = cursor.value().map_err(|e| syntax_error(line, &e))?;
             if let Slot::Unknown(column) = slot {
-                self.pending.push((column, value));
+                self.pending.push((column, position, value));
             }
             return Ok(());
         };
@@ -446,6 +458,8 @@ impl<'p> ChunkColumns<'p> {
         if self.filled[column] == row {
             // A key repeated in a line: the last value counts.
             builder.truncate(self.rows);
+        } else if !self.known_seen[column] {
+            self.known_first[column].1 = position;
         }
         self.filled[column] = row;
         if let Some(end) = push_digits(builder, line, cursor.at) {
@@ -463,9 +477,18 @@ impl<'p> ChunkColumns<'p> {
         Ok(())
     }
 
-    /// The chunk's columns by output name, in first-seen order.
-    fn finish(self) -> Vec<(String, NamedColumn)> {
+    /// The chunk's columns by output name, in the order of their first good line and, within
+    /// it, of their key.
+    fn finish(mut self) -> Vec<(String, NamedColumn)> {
         let rows = self.rows;
+        let (known_first, unknown_first) = (&self.known_first, &self.unknown_first);
+        // A stable sort: a column's first line and key position follow the order the keys
+        // were met in when no line was bad, so only keys met first in bad lines move.
+        self.order.sort_by_key(|(_, slot)| match *slot {
+            Slot::Known(i) => known_first[i],
+            Slot::Unknown(i) => unknown_first[i],
+            Slot::Skip => (usize::MAX, 0),
+        });
         let mut known: Vec<Option<Builder>> = self.known.into_iter().map(Some).collect();
         let mut unknown: Vec<Option<Inferred>> = self.unknown.into_iter().map(Some).collect();
         self.order
@@ -524,6 +547,8 @@ pub fn parse_json_chunk(
         unknown: Vec::new(),
         known_seen: Vec::new(),
         unknown_seen: Vec::new(),
+        known_first: Vec::new(),
+        unknown_first: Vec::new(),
         pending: Vec::new(),
         keys: Keys::new(),
         texts: Texts::default(),
@@ -739,6 +764,32 @@ mod tests {
         assert_eq!((output.rows, output.bad_line_count), (2, 1));
         let names: Vec<&str> = output.named.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["ts"]);
+    }
+
+    #[test]
+    fn a_key_first_met_in_a_bad_line_takes_its_place_in_the_first_good_line() {
+        // "y" (unknown) and "duration" (known) are met first in a bad line: they take the
+        // place they have in the first good line, as when the bad line falls in another chunk.
+        let data = concat!(
+            "{\"ts\":1.0}\n",
+            "{\"ts\":2.0,\"y\":1,\"duration\":1.0,\"z\n",
+            "{\"ts\":3.0,\"x\":1,\"y\":2,\"uid\":\"C\",\"duration\":2.0,\"y\":3}\n",
+        );
+        let layout = JsonLayout::new(Some("conn".into()), None, false);
+        let names = |output: &ChunkOutput| -> Vec<String> {
+            output.named.iter().map(|(n, _)| n.clone()).collect()
+        };
+        let whole = parse_json_chunk(data.as_bytes(), &layout, false, &ChunkPushdown::default());
+        assert_eq!((whole.rows, whole.bad_line_count), (2, 1));
+        assert_eq!(names(&whole), ["ts", "x", "y", "uid", "duration"]);
+        let split = data.find("{\"ts\":3.0").unwrap_or(0);
+        let tail = parse_json_chunk(
+            &data.as_bytes()[split..],
+            &layout,
+            false,
+            &ChunkPushdown::default(),
+        );
+        assert_eq!(names(&tail), names(&whole));
     }
     use arrow_array::cast::AsArray;
     use arrow_array::types::{DurationMicrosecondType, Float64Type, UInt16Type, UInt64Type};
