@@ -5,6 +5,7 @@
 //! on by default), and `convert` the only one that knows Parquet (feature `parquet`).
 
 pub mod arrow_export;
+pub mod columns;
 #[cfg(feature = "parquet")]
 pub mod convert;
 pub mod demo;

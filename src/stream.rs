@@ -7,11 +7,12 @@
 //! per chunk and the sink gives it back once the chunk is written, so a slow sink slows the
 //! reader instead of piling up parsed chunks.
 
+use crate::columns::Block;
 use crate::error::{Error, Result};
 use crate::format::header::HeaderState;
 use crate::reader::{chunk_batch, fits, parse, Numbering, ParsedChunk, ReadOptions, Skipped};
 use crate::source::{read_chunks, BufferPool, DataChunk, StreamSummary};
-use crate::tsv::{release_thread_memory, Block};
+use crate::tsv::release_thread_memory;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use std::collections::BTreeMap;

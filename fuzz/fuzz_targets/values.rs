@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use zeekframe::format::escape::{unescape, utf8_or_escaped};
 use zeekframe::json::scan;
-use zeekframe::tsv::values::{
+use zeekframe::columns::values::{
     parse_bool, parse_count, parse_double, parse_int, parse_micros, parse_port,
 };
 

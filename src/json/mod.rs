@@ -7,13 +7,13 @@ mod keys;
 pub mod scan;
 pub mod values;
 
+use crate::columns::builders::Builder;
+use crate::columns::{ChunkOutput, MAX_REPORTED};
 use crate::error::Error;
 use crate::format::schemas::builtin_schemas;
 use crate::format::types::ZeekType;
 use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
-use crate::tsv::builders::Builder;
-use crate::tsv::{ChunkOutput, MAX_REPORTED};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema};
 use keys::{After, Keys};

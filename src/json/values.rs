@@ -2,9 +2,9 @@
 //! its column, converted from its span of the line, with nothing in between.
 
 use super::scan::{self, Elements, Kind, Value};
+use crate::columns::builders::{Builder, Expected, List};
+use crate::columns::values::{parse_count, parse_double, parse_int, parse_micros, parse_port};
 use crate::format::escape::make_utf8;
-use crate::tsv::builders::{Builder, Expected, List};
-use crate::tsv::values::{parse_count, parse_double, parse_int, parse_micros, parse_port};
 
 /// Scratch space for string values that need decoding.
 #[derive(Default)]

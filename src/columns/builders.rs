@@ -2,11 +2,11 @@
 //! chunk's line count, can roll back a half-parsed row (`truncate`) when a line turns out to
 //! be bad, and hand their vectors to Arrow without copying.
 
+use crate::columns::memory::Values;
+use crate::columns::values;
 use crate::format::escape::{make_utf8, unescape_into};
 use crate::format::header::Markers;
 use crate::format::types::{ZeekType, TIME_ZONE};
-use crate::tsv::memory::Values;
-use crate::tsv::values;
 use arrow_array::types::{
     DurationMicrosecondType, Float64Type, Int64Type, TimestampMicrosecondType, UInt16Type,
     UInt32Type, UInt64Type,
