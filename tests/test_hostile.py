@@ -25,6 +25,7 @@ import polars as pl
 import pytest
 
 import zeekframe as zf
+from zeekframe import _core
 from zeekframe.datasets import demo
 
 HEADER = (
@@ -498,6 +499,58 @@ def interrupted(setup: str, call: str, after: str) -> str:
         print(interrupts, round(stopped, 3), os.path.exists(dest))
         """
     )
+
+
+# Processes and threads -----------------------------------------------------------------------
+
+
+def test_a_process_forked_after_a_read_reads_too(tmp_path: Path) -> None:
+    # Parser threads are kept between reads; a forked child has none of them and must make
+    # its own rather than wait on its parent's.
+    path = tmp_path / "conn.log"
+    path.write_text(HEADER + rows(50_000))
+    child = run_child(
+        f"""
+        import os, sys
+        import polars as pl
+        from zeekframe import _core
+        def read():
+            return pl.DataFrame(_core.read_tsv([{str(path)!r}], chunk_size=65536, n_threads=2))
+        before = read()
+        pid = os.fork()
+        if pid == 0:
+            after = read()
+            os._exit(0 if after.equals(before) else 3)
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr[-3000:]
+
+
+def test_reads_from_many_threads_at_once_agree(tmp_path: Path) -> None:
+    # Reads share the parser threads: concurrent reads wait for them, none sees another's rows.
+    paths = []
+    for n in range(4):
+        path = tmp_path / f"conn{n}.log"
+        path.write_text(HEADER + rows(20_000 + n, start=n))
+        paths.append(path)
+    expected = [pl.DataFrame(_core.read_tsv([str(p)], n_threads=1)) for p in paths]
+    results: dict[int, pl.DataFrame] = {}
+
+    def read(i: int) -> None:
+        chunks = _core.read_tsv([str(paths[i % 4])], chunk_size=65536, n_threads=2)
+        results[i] = pl.DataFrame(chunks)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == list(range(12))
+    for i, frame in results.items():
+        assert frame.equals(expected[i % 4]), i
 
 
 # Memory of giant values ----------------------------------------------------------------------

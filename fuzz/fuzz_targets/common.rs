@@ -238,7 +238,11 @@ fn check_projection(path: &str, base: &ReadOptions, full: &RecordBatch) {
 }
 
 /// The schema-only pass (as `read_zeek_schema(every_block=True)`) agrees with a full read.
+/// A read under `n_rows` has only the columns of the lines it read, so it is not compared.
 pub fn check_schema(path: &str, base: &ReadOptions, outcome: &Outcome) {
+    if base.n_rows.is_some() {
+        return;
+    }
     if let Some(batch) = outcome.clean() {
         let schema = layout_schema(&[path.to_owned()], base, true)
             .unwrap_or_else(|e| panic!("schema pass failed where the read did not: {e:?}"));

@@ -8,7 +8,7 @@ use crate::format::header::HeaderState;
 use crate::json::{self};
 use crate::pushdown::FileSampler;
 use crate::source::{read_chunks, BufferPool, DataChunk, StreamSummary};
-use crate::tsv::parse_chunk;
+use crate::tsv::{parse_chunk, release_thread_memory};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -187,16 +187,67 @@ pub(super) fn read_file_serial(path: &str, options: &ReadOptions) -> Result<File
     })
 }
 
+/// Parser threads, kept from one read to the next: one pool per thread count asked for (the
+/// last few), so a read starts no threads and no thread ends while a read runs. Kept with
+/// the process id that made them: a process forked after a read has none of the threads.
+static POOLS: Mutex<(u32, Vec<Arc<rayon::ThreadPool>>)> = Mutex::new((0, Vec::new()));
+const POOLS_KEPT: usize = 4;
+
+/// The thread pool of one read. When the read is over, each worker lets go of its parse
+/// memory (delimiter tables, its hold on a column region), so the pool keeps threads, not
+/// memory, between reads.
+pub(crate) struct Workers(Arc<rayon::ThreadPool>);
+
+impl Workers {
+    pub(crate) fn new(threads: usize) -> Result<Workers> {
+        let mut guard = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+        let (pid, pools) = &mut *guard;
+        if *pid != std::process::id() {
+            // In a forked child the pools' threads do not exist: dropping the pools would
+            // wait on them, so they are forgotten.
+            std::mem::forget(std::mem::take(pools));
+            *pid = std::process::id();
+        }
+        if let Some(pool) = pools.iter().find(|p| p.current_num_threads() == threads) {
+            return Ok(Workers(pool.clone()));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("zeekframe-{i}"))
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
+        let pool = Arc::new(pool);
+        if pools.len() == POOLS_KEPT {
+            // Its threads end once no read uses it any more.
+            pools.remove(0);
+        }
+        pools.push(pool.clone());
+        Ok(Workers(pool))
+    }
+}
+
+impl std::ops::Deref for Workers {
+    type Target = rayon::ThreadPool;
+
+    fn deref(&self) -> &rayon::ThreadPool {
+        &self.0
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        // Queued, not waited for: a worker busy with another read releases after it.
+        self.0.spawn_broadcast(|_| release_thread_memory());
+    }
+}
+
 /// Read one file with `threads` parsers while this thread reads and decompresses.
 pub(super) fn read_file_parallel(
     path: &str,
     options: &ReadOptions,
     threads: usize,
 ) -> Result<FileResult> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
+    let pool = Workers::new(threads)?;
     let sampler = options.pushdown.sample.map(|s| s.for_file(path));
     let buffers = BufferPool::default();
     let (sender, receiver) = sync_channel::<DataChunk<Arc<Block>>>(threads * 2);

@@ -1,7 +1,7 @@
 //! Header blocks laid out as columns: names, types, renames, projection and the schema
 //! of a set of files read from their headers.
 
-use super::{output_name, parse, unify, DynamicColumns, ParsedChunk, ReadOptions};
+use super::{output_name, parse, unify, DynamicColumns, ParsedChunk, ReadOptions, Workers};
 use crate::columns::Block;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
@@ -187,11 +187,8 @@ pub fn layout_schema(
             _ => Ok((summary.blocks, outputs)),
         }
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.n_threads.max(1))
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
-    let scanned = pool.install(|| paths.par_iter().map(scan).collect::<Result<Vec<_>>>())?;
+    let scanned = Workers::new(options.n_threads.max(1))?
+        .install(|| paths.par_iter().map(scan).collect::<Result<Vec<_>>>())?;
     let named: Vec<(&str, &Block)> = paths
         .iter()
         .zip(&scanned)

@@ -9,7 +9,7 @@ mod unify;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use files::{parse, ParsedChunk};
+pub(crate) use files::{parse, ParsedChunk, Workers};
 use files::{read_file_parallel, read_file_serial, FileResult};
 pub use layout::{layout_schema, read_layout};
 pub(crate) use numbering::Numbering;
@@ -17,7 +17,7 @@ pub use numbering::Skipped;
 pub(crate) use unify::{chunk_batch, fits, unify, DynamicColumns};
 
 use crate::columns::Block;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::pushdown::{ChunkPushdown, FileSampler, Pushdown, MIME_CATEGORY};
 use crate::source::{Cancel, ChunkOptions, DEFAULT_MAX_LINE_BYTES};
 use arrow_array::RecordBatch;
@@ -154,11 +154,7 @@ pub fn read_files(paths: &[String], options: &ReadOptions) -> Result<ReadOutput>
     let files: Vec<Result<FileResult>> = if paths.len() == 1 && threads > 1 {
         vec![read_file_parallel(&paths[0], options, threads)]
     } else if threads > 1 {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Io(std::io::ErrorKind::Other), e.to_string()))?;
-        pool.install(|| {
+        Workers::new(threads)?.install(|| {
             paths
                 .par_iter()
                 .map(|p| read_file_serial(p, options))

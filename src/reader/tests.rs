@@ -1,6 +1,7 @@
 //! Reading whole logs, end to end: numbering, skipping, limits, unification, chunking.
 
 use super::*;
+use crate::error::ErrorKind;
 use crate::pushdown::{Literal, Op, Predicate, Sampler};
 use crate::testing::{log, TempLog, HEADER};
 use arrow_array::cast::AsArray;

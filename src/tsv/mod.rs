@@ -380,7 +380,13 @@ impl<'a> Tokenized<'a> {
 /// Let go of this thread's parsing memory (the layout vectors and its hold on the current
 /// column region) when a read is over.
 pub fn release_thread_memory() {
-    LAYOUT.with(|layout| *layout.borrow_mut() = Layout::default());
+    LAYOUT.with(|layout| {
+        // Borrowed only inside `parse_chunk`, which never waits on other work; should it
+        // ever be, the memory is kept rather than freed under the parser.
+        if let Ok(mut layout) = layout.try_borrow_mut() {
+            *layout = Layout::default();
+        }
+    });
     memory::release_thread_region();
 }
 
