@@ -511,7 +511,7 @@ def test_a_process_forked_after_a_read_reads_too(tmp_path: Path) -> None:
     path.write_text(HEADER + rows(50_000))
     child = run_child(
         f"""
-        import os, sys
+        import os, signal, sys, time
         import polars as pl
         from zeekframe import _core
         def read():
@@ -521,8 +521,13 @@ def test_a_process_forked_after_a_read_reads_too(tmp_path: Path) -> None:
         if pid == 0:
             after = read()
             os._exit(0 if after.equals(before) else 3)
-        _, status = os.waitpid(pid, 0)
-        sys.exit(os.waitstatus_to_exitcode(status))
+        for _ in range(300):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                sys.exit(os.waitstatus_to_exitcode(status))
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        sys.exit("the forked child's read did not finish in 30 s")
         """,
         timeout=60,
     )
