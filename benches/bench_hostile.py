@@ -164,25 +164,47 @@ def setup_damage(d: Path) -> None:
         pass
 
 
-def interrupt_code(call: str) -> str:
+def interrupt_code(call: str, setup: str = "") -> str:
+    """SIGINT 0.3 s into `call`: how long it went on, how many KeyboardInterrupts came (one
+    raised while handling the one before is its `__context__`), whether the module still
+    reads and whether `dest` was left behind. Braces are doubled twice: this text is an
+    f-string here and a format string later."""
     return f"""
         path = {{d!r}} + "/big/conn.log"; dest = {{d!r}} + "/interrupted.parquet"
         zf.read_zeek(path, n_rows=1)
+        {setup}
         threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-        start = time.monotonic(); interrupts = 0
+        start = time.monotonic(); interrupts = 0; stopped = None
         try:
-            {call}
-        except KeyboardInterrupt:
-            interrupts += 1
-        stopped = time.monotonic() - start - 0.3
-        try:
-            time.sleep(0.5)
-        except KeyboardInterrupt:
-            interrupts += 1
+            try:
+                {call}
+            finally:
+                stopped = time.monotonic() - start - 0.3
+                time.sleep(0.5)  # a second interrupt, if any, comes while this sleeps
+        except KeyboardInterrupt as error:
+            if stopped is None:
+                stopped = time.monotonic() - start - 0.3
+            chained = error
+            while chained is not None:
+                interrupts += isinstance(chained, KeyboardInterrupt)
+                chained = chained.__context__
         usable = zf.read_zeek(path, n_rows=3).height == 3
-        print(f"stopped {{stopped:.3f}} s after SIGINT, {{interrupts}} KeyboardInterrupt, "
-              f"usable after: {{usable}}, partial file: {{os.path.exists(dest)}}")
+        print(f"stopped {{{{stopped:.3f}}}} s after SIGINT, {{{{interrupts}}}} KeyboardInterrupt, "
+              f"usable after: {{{{usable}}}}, partial file: {{{{os.path.exists(dest)}}}}")
     """
+
+
+# A plain Polars IO source that takes two seconds: how many KeyboardInterrupts Polars itself
+# raises for one SIGINT during `collect()` (pola-rs/polars#23988).
+SLOW_SOURCE = """
+        from polars.io.plugins import register_io_source
+        def slow(with_columns, predicate, n_rows, batch_size):
+            began = time.monotonic()
+            while time.monotonic() - began < 2:
+                time.sleep(0.01)
+            yield pl.DataFrame({{"a": [1]}})
+        lazy = register_io_source(slow, schema={{"a": pl.Int64}})
+"""
 
 
 CASES = [
@@ -291,9 +313,9 @@ CASES = [
         p = {d!r} + "/live.log"
         line = "1300000000.000007\\tC7\\t7\\t(empty)\\n"
         writer = subprocess.Popen([sys.executable, "-c",
-            "import sys\\nf=open(sys.argv[1],'ab',buffering=0)\\nl=sys.argv[2].encode()\\n"
-            "while True:\\n f.write(l[:30]); f.write(l[30:])", p, line])
-        bad = silent = 0
+            "import sys, time\\nf=open(sys.argv[1],'ab',buffering=0)\\nl=sys.argv[2].encode()\\n"
+            "while True:\\n f.write(l[:30]); time.sleep(0.0005); f.write(l[30:])", p, line])
+        bad = silent = warned = 0
         try:
             for _ in range(200):
                 f = zf.read_zeek(p, complete_lines=True)
@@ -302,10 +324,12 @@ CASES = [
                     warnings.simplefilter("always")
                     g = zf.read_zeek(p, on_bad_line="skip")
                 cut = sum(1 for t in g["tunnel_parents"].to_list() if t != [])
-                silent += cut > 0 and not any(x.category is zf.ZeekIncompleteLineWarning for x in w)
+                named = any(x.category is zf.ZeekIncompleteLineWarning for x in w)
+                warned += named
+                silent += cut > 0 and not named
         finally:
             writer.kill()
-        print(f"complete_lines=True: {{bad}} cut rows; default: {{silent}} reads with a cut row and no warning")
+        print(f"{{f.height:,}} rows at the end; complete_lines=True: {{bad}} cut rows; default: {{warned}} reads met a cut last line, {{silent}} returned it without a warning")
         """,
     ),
     Case(
@@ -320,6 +344,11 @@ CASES = [
         "Ctrl-C: scan_zeek().collect() of a 1 GB log",
         setup_big,
         interrupt_code("zf.scan_zeek(path).collect()"),
+    ),
+    Case(
+        "Ctrl-C: collect() of a plain Polars IO source (the baseline for scan_zeek)",
+        setup_big,
+        interrupt_code("lazy.collect()", SLOW_SOURCE),
     ),
     Case(
         "Ctrl-C: convert of a 1 GB log",

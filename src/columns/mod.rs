@@ -1,6 +1,7 @@
 //! Columns as the parsers build them, whatever the log's format: the layout of a header
-//! block, what a parsed chunk hands back, the typed column builders, the Zeek value parsers and
-//! the memory the columns are built in.
+//! block or of a JSON log, what a parsed chunk hands back (typed arrays, or a JSON key's values
+//! with their shape), the typed column builders, the Zeek value parsers and the memory the
+//! columns are built in. Both parsers (`tsv`, `json`) build on this module; it knows neither.
 
 pub mod builders;
 pub mod memory;
@@ -8,8 +9,13 @@ pub mod values;
 
 use crate::error::Error;
 use crate::format::header::Markers;
+use crate::format::schemas::builtin_schemas;
 use crate::format::types::ZeekType;
-use arrow_array::ArrayRef;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, Field};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One header block's layout, as the parser needs it.
 #[derive(Debug, Clone)]
@@ -25,7 +31,7 @@ pub struct Block {
     /// For each field, the builder it goes to, or `None` when it is not selected.
     pub slots: Vec<Option<usize>>,
     /// Set for a JSON log, whose columns come from its lines rather than a header.
-    pub json: Option<crate::json::JsonLayout>,
+    pub json: Option<JsonLayout>,
 }
 
 impl Block {
@@ -67,7 +73,7 @@ pub struct ChunkOutput {
     /// An error that is not about one line (a filter that does not fit the columns).
     pub fatal: Option<Error>,
     /// A JSON chunk's columns, by output name (a TSV chunk's are in `columns`).
-    pub named: Vec<(String, crate::json::NamedColumn)>,
+    pub named: Vec<(String, NamedColumn)>,
 }
 
 impl ChunkOutput {
@@ -103,3 +109,133 @@ impl ChunkOutput {
 
 /// How many skipped lines are described one by one; the rest are only counted.
 pub const MAX_REPORTED: usize = 20;
+
+/// How a JSON log is read: the known types of its log type's fields, and the projection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonLayout {
+    pub log_type: Option<String>,
+    /// Zeek types by key (Zeek's dotted names).
+    pub known: HashMap<String, ZeekType>,
+    /// Output names wanted (after renaming); `None` keeps every key.
+    pub wanted: Option<Vec<String>>,
+    pub rename_underscore: bool,
+}
+
+impl JsonLayout {
+    /// The layout of a log of `log_type` (the known fields of every version of it, newest
+    /// first), plus the keys Zeek's JSON writers add to every log.
+    pub fn new(
+        log_type: Option<String>,
+        wanted: Option<Vec<String>>,
+        rename_underscore: bool,
+    ) -> JsonLayout {
+        let mut known = HashMap::new();
+        for (key, zeek_type) in [
+            ("ts", "time"),
+            ("_path", "string"),
+            ("_write_ts", "time"),
+            ("_node_name", "string"),
+            ("_system_name", "string"),
+            ("uid", "string"),
+        ] {
+            known.insert(key.to_owned(), ZeekType::parse(zeek_type));
+        }
+        if let Some(log_type) = &log_type {
+            for schema in builtin_schemas()
+                .iter()
+                .filter(|s| s.log_type == log_type.as_str())
+            {
+                for (field, zeek_type) in schema.fields.iter().zip(&schema.types) {
+                    known
+                        .entry((*field).to_owned())
+                        .or_insert_with(|| ZeekType::parse(zeek_type));
+                }
+            }
+        }
+        JsonLayout {
+            log_type,
+            known,
+            wanted,
+            rename_underscore,
+        }
+    }
+
+    pub(crate) fn output_name<'k>(&self, key: &'k str) -> Cow<'k, str> {
+        if self.rename_underscore && key.contains('.') {
+            Cow::Owned(key.replace('.', "_"))
+        } else {
+            Cow::Borrowed(key)
+        }
+    }
+}
+
+/// The type of a key no schema knows, from the values seen; joined across chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Text,
+    List(Box<Shape>),
+}
+
+impl Shape {
+    pub fn join(&self, other: &Shape) -> Shape {
+        match (self, other) {
+            (Shape::Null, x) | (x, Shape::Null) => x.clone(),
+            (a, b) if a == b => a.clone(),
+            (Shape::Int, Shape::Float) | (Shape::Float, Shape::Int) => Shape::Float,
+            (Shape::List(a), Shape::List(b)) => Shape::List(Box::new(a.join(b))),
+            _ => Shape::Text,
+        }
+    }
+
+    pub fn arrow_type(&self) -> DataType {
+        match self {
+            Shape::Bool => DataType::Boolean,
+            Shape::Int => DataType::Int64,
+            Shape::Float => DataType::Float64,
+            Shape::Null | Shape::Text => DataType::Utf8View,
+            Shape::List(element) => {
+                DataType::List(Arc::new(Field::new("item", element.arrow_type(), true)))
+            }
+        }
+    }
+}
+
+/// A column of a key no schema knows: each value's text (decoded for strings, as written
+/// otherwise), typed once the shape of every chunk is known.
+#[derive(Debug, Clone)]
+pub struct Inferred {
+    pub shape: Shape,
+    pub values: Vec<Option<String>>,
+}
+
+/// A JSON chunk's column, by output name.
+#[derive(Debug, Clone)]
+pub enum NamedColumn {
+    Typed(ArrayRef),
+    Inferred(Inferred),
+}
+
+impl NamedColumn {
+    pub fn len(&self) -> usize {
+        match self {
+            NamedColumn::Typed(array) => array.len(),
+            NamedColumn::Inferred(inferred) => inferred.values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The array's type now: a typed column's own, or that of the values seen in the chunk.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            NamedColumn::Typed(array) => array.data_type().clone(),
+            NamedColumn::Inferred(inferred) => inferred.shape.arrow_type(),
+        }
+    }
+}

@@ -9,12 +9,12 @@ pub mod values;
 
 use crate::columns::builders::Builder;
 use crate::columns::{ChunkOutput, MAX_REPORTED};
+use crate::columns::{Inferred, JsonLayout, NamedColumn, Shape};
 use crate::error::Error;
-use crate::format::schemas::builtin_schemas;
 use crate::format::types::ZeekType;
 use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
-use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema};
 use keys::{After, Keys};
 use scan::{Cursor, Elements, Kind, Value};
@@ -22,65 +22,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use values::{push_digits, push_value, Texts};
-
-/// How a JSON log is read: the known types of its log type's fields, and the projection.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JsonLayout {
-    pub log_type: Option<String>,
-    /// Zeek types by key (Zeek's dotted names).
-    pub known: HashMap<String, ZeekType>,
-    /// Output names wanted (after renaming); `None` keeps every key.
-    pub wanted: Option<Vec<String>>,
-    pub rename_underscore: bool,
-}
-
-impl JsonLayout {
-    /// The layout of a log of `log_type` (the known fields of every version of it, newest
-    /// first), plus the keys Zeek's JSON writers add to every log.
-    pub fn new(
-        log_type: Option<String>,
-        wanted: Option<Vec<String>>,
-        rename_underscore: bool,
-    ) -> JsonLayout {
-        let mut known = HashMap::new();
-        for (key, zeek_type) in [
-            ("ts", "time"),
-            ("_path", "string"),
-            ("_write_ts", "time"),
-            ("_node_name", "string"),
-            ("_system_name", "string"),
-            ("uid", "string"),
-        ] {
-            known.insert(key.to_owned(), ZeekType::parse(zeek_type));
-        }
-        if let Some(log_type) = &log_type {
-            for schema in builtin_schemas()
-                .iter()
-                .filter(|s| s.log_type == log_type.as_str())
-            {
-                for (field, zeek_type) in schema.fields.iter().zip(&schema.types) {
-                    known
-                        .entry((*field).to_owned())
-                        .or_insert_with(|| ZeekType::parse(zeek_type));
-                }
-            }
-        }
-        JsonLayout {
-            log_type,
-            known,
-            wanted,
-            rename_underscore,
-        }
-    }
-
-    fn output_name<'k>(&self, key: &'k str) -> Cow<'k, str> {
-        if self.rename_underscore && key.contains('.') {
-            Cow::Owned(key.replace('.', "_"))
-        } else {
-            Cow::Borrowed(key)
-        }
-    }
-}
 
 /// The `_path` of a JSON line, if it has one (its log type).
 pub fn path_of(line: &[u8]) -> Option<String> {
@@ -94,17 +35,7 @@ pub fn path_of(line: &[u8]) -> Option<String> {
     })
 }
 
-/// The type of a key no schema knows, from the values seen; joined across chunks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shape {
-    Null,
-    Bool,
-    Int,
-    Float,
-    Text,
-    List(Box<Shape>),
-}
-
+/// The shape of a value as read from a line.
 impl Shape {
     fn of(value: &Value, line: &[u8]) -> Shape {
         match value.kind {
@@ -137,36 +68,6 @@ impl Shape {
             }
         }
     }
-
-    pub fn join(&self, other: &Shape) -> Shape {
-        match (self, other) {
-            (Shape::Null, x) | (x, Shape::Null) => x.clone(),
-            (a, b) if a == b => a.clone(),
-            (Shape::Int, Shape::Float) | (Shape::Float, Shape::Int) => Shape::Float,
-            (Shape::List(a), Shape::List(b)) => Shape::List(Box::new(a.join(b))),
-            _ => Shape::Text,
-        }
-    }
-
-    pub fn arrow_type(&self) -> DataType {
-        match self {
-            Shape::Bool => DataType::Boolean,
-            Shape::Int => DataType::Int64,
-            Shape::Float => DataType::Float64,
-            Shape::Null | Shape::Text => DataType::Utf8View,
-            Shape::List(element) => {
-                DataType::List(Arc::new(Field::new("item", element.arrow_type(), true)))
-            }
-        }
-    }
-}
-
-/// A column of a key no schema knows: each value's text (decoded for strings, as written
-/// otherwise), typed once the shape of every chunk is known.
-#[derive(Debug, Clone)]
-pub struct Inferred {
-    pub shape: Shape,
-    pub values: Vec<Option<String>>,
 }
 
 impl Inferred {
@@ -222,34 +123,6 @@ fn item_text(value: &Value, line: &[u8]) -> Option<String> {
         Kind::Null => None,
         Kind::String { .. } => scan::unescape(raw).ok().map(Cow::into_owned),
         _ => Some(String::from_utf8_lossy(raw).into_owned()),
-    }
-}
-
-/// A JSON chunk's column, by output name.
-#[derive(Debug, Clone)]
-pub enum NamedColumn {
-    Typed(ArrayRef),
-    Inferred(Inferred),
-}
-
-impl NamedColumn {
-    pub fn len(&self) -> usize {
-        match self {
-            NamedColumn::Typed(array) => array.len(),
-            NamedColumn::Inferred(inferred) => inferred.values.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The array's type now: a typed column's own, or that of the values seen in the chunk.
-    pub fn data_type(&self) -> DataType {
-        match self {
-            NamedColumn::Typed(array) => array.data_type().clone(),
-            NamedColumn::Inferred(inferred) => inferred.shape.arrow_type(),
-        }
     }
 }
 
@@ -793,6 +666,7 @@ mod tests {
     }
     use arrow_array::cast::AsArray;
     use arrow_array::types::{DurationMicrosecondType, Float64Type, UInt16Type, UInt64Type};
+    use arrow_array::Array;
 
     fn column<'o>(output: &'o ChunkOutput, name: &str) -> &'o ArrayRef {
         match output.named.iter().find(|(n, _)| n == name) {

@@ -3,11 +3,12 @@
 
 use super::{output_name, parse, unify, DynamicColumns, ParsedChunk, ReadOptions, Workers};
 use crate::columns::Block;
+use crate::columns::JsonLayout;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use crate::format::schemas::schema_for;
 use crate::format::types::ZeekType;
-use crate::json::{self, JsonLayout};
+use crate::json;
 use crate::pushdown::Pushdown;
 use crate::source::{read_chunks, BufferPool, DataChunk};
 use arrow_schema::SchemaRef;

@@ -4,10 +4,11 @@
 use super::layout::dedup;
 use super::{output_name, ParsedChunk, ReadOptions};
 use crate::columns::Block;
+use crate::columns::{NamedColumn, Shape};
 use crate::error::{Error, Result};
 use crate::format::schemas::builtin_schemas;
 use crate::format::types::ZeekType;
-use crate::json::{self, NamedColumn};
+use crate::json;
 use crate::pushdown::{MimeCategories, MIME_CATEGORY};
 use arrow_array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -21,7 +22,7 @@ use std::sync::Arc;
 pub(crate) struct DynamicColumns {
     /// Name, type and the first file that has it, in first-seen order.
     columns: Vec<(String, DataType, String)>,
-    shapes: Vec<Option<json::Shape>>,
+    shapes: Vec<Option<Shape>>,
     index: HashMap<String, usize>,
     /// Per log type: the keys seen, and a file that has it.
     log_types: Vec<(String, SeenKeys, String)>,
