@@ -441,9 +441,11 @@ def test_ctrl_c_stops_a_read_once_and_leaves_the_module_usable(
     # Polars raises a second KeyboardInterrupt after any interrupted `collect()`, from a
     # source of its own as much as from ours (pola-rs/polars#23988): a lazy read raises what
     # Polars alone raises, and one where Polars is not in the way.
-    expected = polars_interrupts_of_an_interrupted_collect() if "collect" in call else 1
-    assert interrupts == str(expected)
-    assert float(stopped) < 0.2
+    # When the second one comes depends on Polars' own timing, so either count is Polars';
+    # more than Polars alone raises would be ours.
+    allowed = {1, polars_interrupts_of_an_interrupted_collect()} if "collect" in call else {1}
+    assert int(interrupts) in allowed, child.stdout
+    assert float(stopped) < 0.2, child.stdout
     assert exists == "False"
 
 
@@ -561,13 +563,18 @@ def test_reads_from_many_threads_at_once_agree(tmp_path: Path) -> None:
 # Memory of giant values ----------------------------------------------------------------------
 
 
-def test_a_giant_field_costs_about_twice_its_size(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["tsv", "json"])
+def test_a_giant_field_costs_about_twice_its_size(tmp_path: Path, log_format: str) -> None:
     size = 200 << 20
-    path = tmp_path / "giant.log"
+    path = tmp_path / f"giant.{log_format}"
     with path.open("w") as out:
-        out.write("#separator \\x09\n#fields\tts\tpayload\n#types\ttime\tstring\n1.0\t")
+        # In JSON, a key no schema knows: its column is typed from its values.
+        if log_format == "tsv":
+            out.write("#separator \\x09\n#fields\tts\tpayload\n#types\ttime\tstring\n1.0\t")
+        else:
+            out.write('{"ts":1.0,"payload":"')
         out.write("y" * size)
-        out.write("\n")
+        out.write("\n" if log_format == "tsv" else '"}\n')
     baseline = child_peak_rss_mb("import zeekframe as zf, polars as pl, pyarrow")[1]
     child = run_child(
         f"""

@@ -216,7 +216,7 @@ const MAX_INLINE: usize = 12;
 
 impl Strings {
     /// `text_bytes`: how many bytes the long strings will take, if known (else 0: grow).
-    fn with_capacity(rows: usize, text_bytes: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize, text_bytes: usize) -> Self {
         Strings {
             views: Values::with_capacity(rows),
             data: Values::with_capacity(text_bytes),
@@ -245,7 +245,7 @@ impl Strings {
     }
 
     #[inline(always)]
-    fn push_null(&mut self) {
+    pub(crate) fn push_null(&mut self) {
         self.views.push_default();
         self.nulls.append_null();
     }
@@ -263,14 +263,18 @@ impl Strings {
         }
     }
 
-    fn truncate(&mut self, len: usize) {
+    pub(crate) fn truncate(&mut self, len: usize) {
         // Bytes of dropped long strings stay in the data buffer, unreferenced: bad lines are
         // rare and this keeps the views' offsets valid.
         self.views.truncate(len);
         self.nulls.truncate(len);
     }
 
-    fn finish(self) -> StringViewArray {
+    pub(crate) fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    pub(crate) fn finish(self) -> StringViewArray {
         let mut buffers = self.full_buffers;
         if !self.data.is_empty() {
             buffers.push(self.data.into_buffer());

@@ -140,13 +140,17 @@ impl<T: ArrowNativeType> Values<T> {
                 capacity,
                 storage: Storage::Region(slice),
             },
-            None => Self::heap(Vec::new(), 0, capacity),
+            None => Self::heap(&[], capacity),
         }
     }
 
-    /// Heap storage holding `values[..len]`, zero-filled up to at least `capacity`.
-    fn heap(mut values: Vec<T>, len: usize, capacity: usize) -> Self {
-        values.resize(capacity.max(len), T::default());
+    /// Heap storage holding `values[..len]`, zero-filled up to at least `capacity`. The zeros
+    /// come from a zeroed allocation (fresh pages of a large one are never written), so room
+    /// that is never used costs no memory, as in a region.
+    fn heap(kept: &[T], capacity: usize) -> Self {
+        let len = kept.len();
+        let mut values = vec![T::default(); capacity.max(len)];
+        values[..len].copy_from_slice(kept);
         let capacity = values.len();
         // `values.len()` slots are initialised; `Values` tracks its own length over them.
         Values {
@@ -179,8 +183,10 @@ impl<T: ArrowNativeType> Values<T> {
 
     #[inline(always)]
     pub fn extend_from_slice(&mut self, values: &[T]) {
-        while self.len + values.len() > self.capacity {
-            self.grow();
+        if self.len + values.len() > self.capacity {
+            // One move, straight to the size needed: a giant value is copied once, not
+            // through every doubling on its way.
+            self.grow_to(self.len + values.len());
         }
         // SAFETY: the slots `len..len + values.len()` are inside the storage (ensured above),
         // and `values` cannot overlap them: they were never handed out.
@@ -197,8 +203,14 @@ impl<T: ArrowNativeType> Values<T> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
-        let values = self.as_slice().to_vec();
-        *self = Self::heap(values, self.len, (self.capacity * 2).max(64));
+        self.grow_to(self.len + 1);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_to(&mut self, needed: usize) {
+        let grown = Self::heap(self.as_slice(), needed.max(self.capacity * 2).max(64));
+        *self = grown;
     }
 
     pub fn as_slice(&self) -> &[T] {

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::format::header::Markers;
 use crate::format::schemas::builtin_schemas;
 use crate::format::types::ZeekType;
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, StringViewArray};
 use arrow_schema::{DataType, Field};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -205,11 +205,12 @@ impl Shape {
 }
 
 /// A column of a key no schema knows: each value's text (decoded for strings, as written
-/// otherwise), typed once the shape of every chunk is known.
+/// otherwise; null for null), typed once the shape of every chunk is known. A column that
+/// stays text is these very strings, not a copy.
 #[derive(Debug, Clone)]
 pub struct Inferred {
     pub shape: Shape,
-    pub values: Vec<Option<String>>,
+    pub texts: StringViewArray,
 }
 
 /// A JSON chunk's column, by output name.
@@ -223,7 +224,7 @@ impl NamedColumn {
     pub fn len(&self) -> usize {
         match self {
             NamedColumn::Typed(array) => array.len(),
-            NamedColumn::Inferred(inferred) => inferred.values.len(),
+            NamedColumn::Inferred(inferred) => inferred.texts.len(),
         }
     }
 

@@ -7,18 +7,18 @@ mod keys;
 pub mod scan;
 pub mod values;
 
-use crate::columns::builders::Builder;
+use crate::columns::builders::{Builder, Strings};
 use crate::columns::{ChunkOutput, MAX_REPORTED};
 use crate::columns::{Inferred, JsonLayout, NamedColumn, Shape};
 use crate::error::Error;
 use crate::format::types::ZeekType;
 use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema};
 use keys::{After, Keys};
 use scan::{Cursor, Elements, Kind, Value};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use values::{push_digits, push_value, Texts};
@@ -73,9 +73,12 @@ impl Shape {
 impl Inferred {
     /// The values as an array of `shape`'s type (a join of this column's own shape).
     pub fn to_array(&self, shape: &Shape) -> ArrayRef {
-        let mut builder = Builder::new(&shape_type(shape), self.values.len());
+        if matches!(shape, Shape::Null | Shape::Text) {
+            return Arc::new(self.texts.clone());
+        }
+        let mut builder = Builder::new(&shape_type(shape), self.texts.len());
         let mut texts = Texts::default();
-        for (row, value) in self.values.iter().enumerate() {
+        for (row, value) in self.texts.iter().enumerate() {
             let Some(text) = value else {
                 builder.push_null();
                 continue;
@@ -86,7 +89,6 @@ impl Inferred {
                 Shape::List(_) => Kind::Array,
                 Shape::Bool => Kind::Bool(text == "true"),
                 Shape::Int | Shape::Float => Kind::Number,
-                // Decoded text, valid UTF-8: it goes in as it is.
                 Shape::Null | Shape::Text => Kind::String { plain: true },
             };
             let value = Value {
@@ -116,13 +118,39 @@ fn shape_type(shape: &Shape) -> ZeekType {
     }
 }
 
-/// A value's text: decoded for a string, as written otherwise; `None` for null.
-fn item_text(value: &Value, line: &[u8]) -> Option<String> {
-    let raw = &line[value.start..value.end];
-    match value.kind {
-        Kind::Null => None,
-        Kind::String { .. } => scan::unescape(raw).ok().map(Cow::into_owned),
-        _ => Some(String::from_utf8_lossy(raw).into_owned()),
+/// A column of a key no schema knows while its chunk is parsed.
+struct InferredBuilder {
+    shape: Shape,
+    texts: Strings,
+}
+
+impl InferredBuilder {
+    /// Append a value's text: decoded for a string, as written otherwise; null for null.
+    fn push(&mut self, value: &Value, line: &[u8]) {
+        let raw = &line[value.start..value.end];
+        match value.kind {
+            Kind::Null => self.texts.push_null(),
+            Kind::String { plain: true } => self.texts.push(raw),
+            Kind::String { .. } => match scan::unescape(raw) {
+                Ok(text) => self.texts.push(text.as_bytes()),
+                Err(_) => self.texts.push_null(),
+            },
+            _ => self.texts.push(String::from_utf8_lossy(raw).as_bytes()),
+        }
+    }
+
+    /// Nulls up to `rows` rows.
+    fn pad(&mut self, rows: usize) {
+        while self.texts.len() < rows {
+            self.texts.push_null();
+        }
+    }
+
+    fn finish(self) -> Inferred {
+        Inferred {
+            shape: self.shape,
+            texts: self.texts.finish(),
+        }
     }
 }
 
@@ -145,7 +173,7 @@ struct ChunkColumns<'p> {
     known: Vec<Builder>,
     /// For each known column, `rows + 1` once the line being parsed has set it.
     filled: Vec<usize>,
-    unknown: Vec<Inferred>,
+    unknown: Vec<InferredBuilder>,
     /// Whether a good line has had the column: a key seen only in bad lines is no column.
     known_seen: Vec<bool>,
     unknown_seen: Vec<bool>,
@@ -194,9 +222,9 @@ impl<'p> ChunkColumns<'p> {
             self.known_first.push((usize::MAX, 0));
             Slot::Known(self.known.len() - 1)
         } else {
-            self.unknown.push(Inferred {
+            self.unknown.push(InferredBuilder {
                 shape: Shape::Null,
-                values: Vec::new(),
+                texts: Strings::with_capacity(0, 0),
             });
             self.unknown_seen.push(false);
             self.unknown_first.push((usize::MAX, 0));
@@ -244,9 +272,10 @@ impl<'p> ChunkColumns<'p> {
             }
             let inferred = &mut self.unknown[column];
             // A key repeated in a line: the last value counts, as in most JSON readers.
-            inferred.values.resize(self.rows, None);
+            inferred.texts.truncate(self.rows);
+            inferred.pad(self.rows);
             inferred.shape = inferred.shape.join(&Shape::of(&value, line));
-            inferred.values.push(item_text(&value, line));
+            inferred.push(&value, line);
         }
         self.rows = row;
         Ok(())
@@ -363,7 +392,8 @@ impl<'p> ChunkColumns<'p> {
             Slot::Skip => (usize::MAX, 0),
         });
         let mut known: Vec<Option<Builder>> = self.known.into_iter().map(Some).collect();
-        let mut unknown: Vec<Option<Inferred>> = self.unknown.into_iter().map(Some).collect();
+        let mut unknown: Vec<Option<InferredBuilder>> =
+            self.unknown.into_iter().map(Some).collect();
         self.order
             .into_iter()
             .filter_map(|(name, slot)| {
@@ -373,8 +403,8 @@ impl<'p> ChunkColumns<'p> {
                     Slot::Known(i) => NamedColumn::Typed(known[i].take()?.finish()),
                     Slot::Unknown(i) => {
                         let mut inferred = unknown[i].take()?;
-                        inferred.values.resize(rows, None);
-                        NamedColumn::Inferred(inferred)
+                        inferred.pad(rows);
+                        NamedColumn::Inferred(inferred.finish())
                     }
                     Slot::Skip => return None,
                 };
@@ -542,15 +572,17 @@ fn select_rows(column: NamedColumn, keep: &BooleanArray) -> NamedColumn {
             // Same lengths by construction: `keep` has one entry per row of the chunk.
             arrow_select::filter::filter(&array, keep).unwrap_or(array),
         ),
-        NamedColumn::Inferred(inferred) => NamedColumn::Inferred(Inferred {
-            shape: inferred.shape,
-            values: inferred
-                .values
-                .into_iter()
-                .zip(keep.values().iter())
-                .filter_map(|(v, k)| k.then_some(v))
-                .collect(),
-        }),
+        NamedColumn::Inferred(inferred) => {
+            // Same lengths by construction, as above.
+            let texts = arrow_select::filter::filter(&inferred.texts, keep)
+                .ok()
+                .and_then(|a| a.as_string_view_opt().cloned())
+                .unwrap_or(inferred.texts);
+            NamedColumn::Inferred(Inferred {
+                shape: inferred.shape,
+                texts,
+            })
+        }
     }
 }
 
@@ -731,11 +763,11 @@ mod tests {
             extra.shape,
             Shape::List(Box::new(Shape::Float)),
             "{:?}",
-            extra.values
+            extra.texts
         );
         assert_eq!(
-            extra.values,
-            [None, None, Some("[1, 2.5]".to_owned()), None]
+            extra.texts.iter().collect::<Vec<_>>(),
+            [None, None, Some("[1, 2.5]"), None]
         );
         let lists = extra.to_array(&extra.shape);
         let lists = lists.as_list::<i32>();
