@@ -9,7 +9,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -258,12 +258,62 @@ pub fn open(
     let file = std::io::Cursor::new(magic).chain(Counted { file, count });
     let file = BufReader::with_capacity(FILE_BUFFER, file);
     let stream: Box<dyn Read + Send> = match compression {
-        Compression::Gzip => Box::new(Pieces::new(flate2::bufread::MultiGzDecoder::new(file))),
+        Compression::Gzip => Box::new(Pieces::new(GzMembers::new(file))),
         _ => Box::new(Pieces::new(
             zstd::stream::read::Decoder::with_buffer(file).map_err(|e| Error::io(&e, path))?,
         )),
     };
     Ok((stream, compression))
+}
+
+/// Gzip members one after the other (rotated logs are often concatenated), as
+/// `MultiGzDecoder` reads them, except that bytes after a member that do not start another
+/// one are named as such however few they are; a decoder would take a handful of them for a
+/// header cut short.
+struct GzMembers<R: BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    fn new(file: R) -> GzMembers<R> {
+        GzMembers {
+            member: Some(flate2::bufread::GzDecoder::new(file)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(out)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            // The member ended, its checksum checked: the file ends, another member starts
+            // (its magic bytes, the second perhaps not read yet), or neither.
+            let Some(member) = self.member.take() else {
+                return Ok(0);
+            };
+            let mut rest = member.into_inner();
+            let next = rest.fill_buf()?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if next[0] != 0x1f || next.get(1).is_some_and(|&b| b != 0x8b) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "invalid gzip header: the bytes after the last member do not start another",
+                ));
+            }
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
 }
 
 /// A decoder read in pieces of a fixed size at fixed places of the decompressed stream. A
@@ -1180,14 +1230,30 @@ mod tests {
             assert_eq!(error.as_ref().map(|e| e.kind), Some(ErrorKind::Corrupt));
             assert!(error.is_some_and(|e| e.message.contains("checksum")));
         }
-        // Bytes after the last member: the rows are sound, the garbage is named.
-        let mut trailing = good.clone();
-        trailing.extend_from_slice(b"garbage that is not gzip");
-        let file = TempLog::new("trailing.log.gz", &trailing);
-        let error = read_files(&[file.path()], &ReadOptions::default()).err();
-        assert!(error.is_some_and(|e| e.message.contains("bytes after its last gzip member")));
-        let output = read_files(&[file.path()], &skip).expect("rows before the garbage");
-        assert_eq!(rows(&output), 200);
+        // Bytes after the last member, however few: the rows are sound, the garbage is named;
+        // the start of another member that ends early is a cut.
+        for (tail, named) in [
+            (
+                &b"garbage that is not gzip"[..],
+                "bytes after its last gzip member",
+            ),
+            (b"garbage", "bytes after its last gzip member"),
+            (b"\n", "bytes after its last gzip member"),
+            (b"\x1f\x00", "bytes after its last gzip member"),
+            (b"\x1f", "cut short"),
+            (b"\x1f\x8b\x08", "cut short"),
+        ] {
+            let mut trailing = good.clone();
+            trailing.extend_from_slice(tail);
+            let file = TempLog::new("trailing.log.gz", &trailing);
+            let error = read_files(&[file.path()], &ReadOptions::default()).err();
+            assert!(
+                error.as_ref().is_some_and(|e| e.message.contains(named)),
+                "{tail:?}: {error:?}"
+            );
+            let output = read_files(&[file.path()], &skip).expect("rows before the garbage");
+            assert_eq!(rows(&output), 200);
+        }
         // Cut short.
         let file = TempLog::new("cut.log.gz", &good[..good.len() / 2]);
         let error = read_files(&[file.path()], &ReadOptions::default()).err();
