@@ -8,13 +8,19 @@ header parse and every conversion a candidate needs happen inside it. Repetition
 between candidates (A B C A B C ...) so that drift on a shared machine hits all of them alike,
 and the table reports medians.
 
-The input is ``gen_conn.py``'s MACCDC-2012-shaped conn.log, generated once into
-``benches/.data/`` (git-ignored) together with its gzip twin.
+Beside the fresh processes, each of the main candidates also reads the file
+``IN_PROCESS_READS`` times in one process, as a notebook re-running a cell does (the previous
+frame is still alive while the next read runs); the table gives the median of those reads.
+
+The inputs are ``gen_conn.py``'s MACCDC-2012-shaped conn.log, generated once into
+``benches/.data/`` (git-ignored) together with its gzip twin, in two shapes: ``conn``, where
+``threat`` and ``sample`` are unset, and ``report``, the report's own data, where ``sample``
+names the same pcap (``maccdc2012_00000.pcap``) on every row.
 
 Usage::
 
     python benches/bench_read.py [--rows N] [--reps 5] [--only polars,pandas] [--check]
-                                 [--markdown OUT.md]
+                                 [--inputs conn,report] [--markdown OUT.md]
 """
 
 from __future__ import annotations
@@ -50,6 +56,10 @@ SEED = 2012
 #: pandas is the slow baseline; a few runs pin its median well enough and keep the default
 #: run short.
 PANDAS_REPS = 3
+#: Reads in one process for the in-process column.
+IN_PROCESS_READS = 5
+#: The input shapes: the value of every row's ``sample`` field (``None``: unset).
+INPUTS: dict[str, str | None] = {"conn": None, "report": "maccdc2012_00000.pcap"}
 
 
 @dataclass(frozen=True)
@@ -62,14 +72,27 @@ class Candidate:
     what: str
     max_reps: int | None = None
     zeekframe: bool = False
+    #: Also measured as repeated reads in one process.
+    in_process: bool = False
 
 
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("zeekframe", "zeekframe", "plain", "zf.read_zeek(path)", zeekframe=True),
-    Candidate("polars", "polars by hand", "plain", "pl.read_csv + exact conversions"),
+    Candidate(
+        "zeekframe", "zeekframe", "plain", "zf.read_zeek(path)", zeekframe=True, in_process=True
+    ),
+    Candidate(
+        "polars", "polars by hand", "plain", "pl.read_csv + exact conversions", in_process=True
+    ),
     Candidate("pandas", "pandas", "plain", "pd.read_csv + exact conversions", PANDAS_REPS),
-    Candidate("zeekframe-gz", "zeekframe (.gz)", "gz", "zf.read_zeek(path.gz)", zeekframe=True),
-    Candidate("polars-gz", "polars by hand (.gz)", "gz", "pl.read_csv on the .gz"),
+    Candidate(
+        "zeekframe-gz",
+        "zeekframe (.gz)",
+        "gz",
+        "zf.read_zeek(path.gz)",
+        zeekframe=True,
+        in_process=True,
+    ),
+    Candidate("polars-gz", "polars by hand (.gz)", "gz", "pl.read_csv on the .gz", in_process=True),
     Candidate("zlib-gz", "python zlib, discard (.gz)", "gz", "decompression alone, in-process"),
     Candidate("gzip-gz", "gzip -dc > /dev/null (.gz)", "gz", "decompression alone, gzip(1)"),
 )
@@ -166,6 +189,23 @@ def measure_one(key: str, path: Path) -> dict[str, Any]:
     return run
 
 
+def measure_repeated(key: str, path: Path, reads: int) -> dict[str, Any]:
+    """Read ``path`` ``reads`` times in this process, as a notebook cell run again does: the
+    previous frame stays alive until the next read has returned."""
+    read = _prepare(key)
+    seconds: list[float] = []
+    cpu: list[float] = []
+    frame: object = None
+    rows: int | None = None
+    for _ in range(reads):
+        (rows, new_frame), run = timed(lambda: read(path))
+        frame = new_frame
+        seconds.append(run["seconds"])
+        cpu.append(run["cpu_seconds"])
+    del frame
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows": rows}
+
+
 # --------------------------------------------------------------------------------------------
 # Parent side: data, scheduling, report.
 
@@ -177,15 +217,20 @@ class Result:
     candidate: Candidate
     runs: list[dict[str, Any]] = field(default_factory=list)
     unavailable: str | None = None
+    #: Wall and CPU seconds of each read repeated in one process.
+    in_process: dict[str, list[float]] = field(default_factory=dict)
 
     def median(self, key: str) -> float:
         """Return the median of ``key`` over the runs."""
         return statistics.median(float(r[key]) for r in self.runs)
 
 
-def ensure_data(rows: int, seed: int, want_gz: bool) -> tuple[Path, Path]:
-    """Return the plain and .gz benchmark files, generating them if they are missing."""
-    return generate_once("gen_conn.py", DATA_DIR / f"conn_{rows}_{seed}.log", rows, seed, want_gz)
+def ensure_data(rows: int, seed: int, want_gz: bool, shape: str = "conn") -> tuple[Path, Path]:
+    """Return the plain and .gz benchmark files of ``shape``, generating them if missing."""
+    sample = INPUTS[shape]
+    name = f"conn_{rows}_{seed}.log" if sample is None else f"conn_{rows}_{seed}_{shape}.log"
+    extra = [] if sample is None else ["--sample-name", sample]
+    return generate_once("gen_conn.py", DATA_DIR / name, rows, seed, want_gz, extra)
 
 
 def measure(
@@ -215,6 +260,22 @@ def measure(
                 f"(CPU {run['cpu_seconds']:6.3f} s)",
                 file=sys.stderr,
             )
+    for cand in candidates:
+        result = results[cand.key]
+        if not cand.in_process or not result.runs:
+            continue
+        path = gz if cand.source == "gz" else plain
+        args = ["--child", cand.key, str(path), "--repeat", str(IN_PROCESS_READS)]
+        run = run_child(Path(__file__).resolve(), args, cand.label)
+        if run["rows"] != rows:
+            raise RuntimeError(f"{cand.label} read {run['rows']} rows, expected {rows}")
+        result.in_process = {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"]}
+        print(
+            f"  in one process {cand.label:<28} "
+            + " ".join(f"{x:.3f}" for x in run["seconds"])
+            + " s",
+            file=sys.stderr,
+        )
     return list(results.values())
 
 
@@ -229,8 +290,9 @@ def markdown_table(results: list[Result]) -> str:
     by_key = {r.candidate.key: r for r in results}
     lines = [
         "| candidate | median s | min s | max s | CPU s | vs zeekframe | peak RSS MB "
-        "| RSS / frame | runs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| RSS / frame | runs | in-process s ({IN_PROCESS_READS} reads) | in-process CPU s "
+        "| in-process vs zeekframe |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     notes: list[str] = []
     for res in results:
@@ -246,10 +308,17 @@ def markdown_table(results: list[Result]) -> str:
         bound = "<= " if any(r["peak_is_bound"] for r in res.runs) else ""
         frames = [r["frame_bytes"] for r in res.runs if r["frame_bytes"]]
         per_frame = f"{res.median('peak_bytes') / statistics.median(frames):.2f}" if frames else "-"
+        in_process = "- | - | -"
+        if res.in_process:
+            repeated = statistics.median(res.in_process["seconds"])
+            repeated_cpu = statistics.median(res.in_process["cpu_seconds"])
+            ref_repeated = ref.in_process.get("seconds") if ref is not None else None
+            vs = f"{repeated / statistics.median(ref_repeated):.2f}x" if ref_repeated else "n/a"
+            in_process = f"{repeated:.3f} | {repeated_cpu:.3f} | {vs}"
         lines.append(
             f"| {cand.label} | {med:.3f} | {min(secs):.3f} | {max(secs):.3f} "
             f"| {res.median('cpu_seconds'):.3f} | {ratio} "
-            f"| {bound}{peak_mb:.0f} | {per_frame} | {len(secs)} |"
+            f"| {bound}{peak_mb:.0f} | {per_frame} | {len(secs)} | {in_process} |"
         )
     frame_sizes = {
         r.candidate.label: statistics.median(x["frame_bytes"] for x in r.runs)
@@ -263,6 +332,11 @@ def markdown_table(results: list[Result]) -> str:
     notes.append(
         "vs zeekframe: median time / zeekframe's median on the same file (plain or .gz); "
         ">1 means slower than zeekframe."
+    )
+    notes.append(
+        f"in-process: {IN_PROCESS_READS} reads one after the other in one process (the "
+        "previous frame alive during the next read, as when a notebook cell runs again); "
+        "median wall and CPU seconds, and the ratio to zeekframe's in-process median."
     )
     notes.append(
         "peak RSS: child's ru_maxrss minus its RSS just before the read (imports excluded); "
@@ -354,35 +428,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="assert the readers agree instead of timing"
     )
+    parser.add_argument(
+        "--inputs",
+        default=",".join(INPUTS),
+        help="comma-separated input shapes: " + ", ".join(INPUTS),
+    )
     parser.add_argument("--child", nargs=2, metavar=("KEY", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
-        print(json.dumps(measure_one(args.child[0], Path(args.child[1]))))
+        key, path = args.child[0], Path(args.child[1])
+        if args.repeat:
+            print(json.dumps(measure_repeated(key, path, args.repeat)))
+        else:
+            print(json.dumps(measure_one(key, path)))
         return 0
+    shapes = [x.strip() for x in args.inputs.split(",") if x.strip()]
+    unknown = [x for x in shapes if x not in INPUTS]
+    if unknown or not shapes:
+        parser.error(f"--inputs: choose from {', '.join(INPUTS)}")
 
     candidates: list[Candidate] = args.only
     want_gz = args.check or any(c.source == "gz" for c in candidates)
-    plain, gz = ensure_data(args.rows, SEED, want_gz)
     if args.check:
-        return check(plain, gz)
+        return max(check(*ensure_data(args.rows, SEED, True, shape)) for shape in shapes)
 
     started = time.perf_counter()
-    facts = machine_facts([plain, gz])
-    print("\n".join(facts), file=sys.stderr)
-    warm_page_cache(plain, gz if want_gz else plain)
-    results = measure(candidates, plain, gz, args.reps, args.rows)
-    report = "\n".join(
-        [
-            f"# zeekframe read benchmark: {args.rows:,}-row conn.log",
-            "",
-            *(f"- {f}" for f in facts),
-            f"- {args.reps} alternating repetitions (pandas at most {PANDAS_REPS}), "
-            "each in a fresh process; medians",
-            "",
-            markdown_table(results),
-        ]
-    )
+    sections = []
+    for shape in shapes:
+        plain, gz = ensure_data(args.rows, SEED, want_gz, shape)
+        facts = machine_facts([plain, gz])
+        print(f"input shape {shape}:", *facts, sep="\n", file=sys.stderr)
+        warm_page_cache(plain, gz if want_gz else plain)
+        results = measure(candidates, plain, gz, args.reps, args.rows)
+        what = (
+            "threat and sample unset"
+            if INPUTS[shape] is None
+            else (f"sample is {INPUTS[shape]} on every row, as in the report's data")
+        )
+        sections.append(
+            "\n".join(
+                [
+                    f"## {shape}: {args.rows:,}-row conn.log ({what})",
+                    "",
+                    *(f"- {f}" for f in facts),
+                    f"- {args.reps} alternating repetitions (pandas at most {PANDAS_REPS}), "
+                    "each in a fresh process; medians",
+                    "",
+                    markdown_table(results),
+                ]
+            )
+        )
+    report = "# zeekframe read benchmark\n\n" + "\n".join(sections)
     # Other work on a shared machine skews timings: record how busy it was.
     report += f"- load average at the end (1, 5, 15 min): {load_average()}\n"
     print(report)

@@ -349,8 +349,12 @@ def _ports(
     return orig.astype(np.int64), resp.astype(np.int64)
 
 
-def generate(rows: int, seed: int) -> pl.DataFrame:
-    """Build the conn.log body as a frame of text and integer columns (nulls become ``-``)."""
+def generate(rows: int, seed: int, sample_name: str | None = None) -> pl.DataFrame:
+    """Build the conn.log body as a frame of text and integer columns (nulls become ``-``).
+
+    ``sample_name``: the pcap name every row's ``sample`` holds, as in the report's own data
+    (``maccdc2012_00000.pcap``); unset when ``None``.
+    """
     rng = np.random.default_rng(seed)
     n = rows
     proto = _draw(rng, PROTO_SHARES, n).astype(np.int64)
@@ -483,7 +487,7 @@ def generate(rows: int, seed: int) -> pl.DataFrame:
         *("missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes"),
         tunnel.alias("tunnel_parents"),
         pl.lit(None, dtype=pl.String).alias("threat"),
-        pl.lit(None, dtype=pl.String).alias("sample"),
+        pl.lit(sample_name, dtype=pl.String).alias("sample"),
     )
 
 
@@ -492,9 +496,9 @@ def _stamp(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
 
 
-def write_conn_log(out: Path, rows: int, seed: int) -> None:
+def write_conn_log(out: Path, rows: int, seed: int, sample_name: str | None = None) -> None:
     """Write a complete Zeek TSV conn.log with ``rows`` data lines to ``out``."""
-    body = generate(rows, seed)
+    body = generate(rows, seed, sample_name)
     first_ts = float(body["ts"][0]) if rows else START_EPOCH_S
     last_ts = float(body["ts"][-1]) if rows else START_EPOCH_S
     header = [
@@ -543,13 +547,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=2_000_000, help="data rows (default 2M)")
     parser.add_argument("--seed", type=int, default=2012, help="random seed (default 2012)")
     parser.add_argument("--gzip", action="store_true", help="also write OUT.gz (level 6)")
+    parser.add_argument(
+        "--sample-name",
+        default=None,
+        help="the pcap name every row's sample field holds (default: unset)",
+    )
     args = parser.parse_args(argv)
     if args.rows < 0:
         parser.error("--rows must be >= 0")
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    write_conn_log(args.out, args.rows, args.seed)
+    write_conn_log(args.out, args.rows, args.seed, args.sample_name)
     size = args.out.stat().st_size
     print(
         f"wrote {args.out}: {args.rows:,} rows, {size / 1e6:.1f} MB "

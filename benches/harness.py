@@ -116,11 +116,17 @@ def run_child(script: Path, args: Sequence[str], label: str) -> dict[str, Any]:
 
 
 def generate_once(
-    generator: str, plain: Path, rows: int, seed: int, want_gz: bool
+    generator: str,
+    plain: Path,
+    rows: int,
+    seed: int,
+    want_gz: bool,
+    extra: Sequence[str] = (),
 ) -> tuple[Path, Path]:
     """Return ``plain`` and its ``.gz`` twin, running ``benches/<generator>`` if either is missing.
 
-    The generator takes ``OUT --rows N --seed S [--gzip]``, like ``gen_conn.py``.
+    The generator takes ``OUT --rows N --seed S [--gzip]``, like ``gen_conn.py``, and
+    ``extra`` arguments after them.
     """
     gz = plain.with_name(plain.name + ".gz")
     if not plain.exists() or (want_gz and not gz.exists()):
@@ -128,7 +134,7 @@ def generate_once(
         # Write under a temporary name so an interrupted run never leaves a short file behind.
         part = plain.with_name(plain.name + ".part")
         cmd = [sys.executable, str(HERE / generator), str(part), "--rows", str(rows)]
-        cmd += ["--seed", str(seed), *(["--gzip"] if want_gz else [])]
+        cmd += ["--seed", str(seed), *(["--gzip"] if want_gz else []), *extra]
         print(f"generating {plain.name} ...", file=sys.stderr)
         subprocess.run(cmd, check=True)
         if want_gz:
