@@ -212,7 +212,8 @@ pub struct Strings {
     nulls: Validity,
 }
 
-const MAX_INLINE: usize = 12;
+/// Strings up to this many bytes live in their view; longer ones in a data buffer.
+pub(crate) const MAX_INLINE: usize = 12;
 
 impl Strings {
     /// `text_bytes`: how many bytes the long strings will take, if known (else 0: grow).

@@ -274,6 +274,29 @@ struct ValueError {
     expected: builders::Expected,
 }
 
+/// A column of `zeek_type` from its fields, in row order.
+#[inline(always)]
+fn build_column<'d>(
+    zeek_type: &ZeekType,
+    fields: impl ExactSizeIterator<Item = &'d [u8]> + Clone,
+    cx: &mut FieldContext<'_>,
+    on_error: impl FnMut(usize, builders::Expected),
+) -> Builder {
+    let text_bytes = if *zeek_type == ZeekType::String {
+        // Unescaping only shortens text: an upper bound of the column's data buffer.
+        fields
+            .clone()
+            .map(<[u8]>::len)
+            .filter(|&n| n > builders::MAX_INLINE)
+            .sum()
+    } else {
+        0
+    };
+    let mut builder = Builder::with_text_capacity(zeek_type, fields.len(), text_bytes);
+    builder.fill(fields, cx, on_error);
+    builder
+}
+
 /// A tokenized chunk: its bytes, where its fields are, and the block that names them.
 struct Tokenized<'a> {
     data: &'a [u8],
@@ -294,32 +317,6 @@ impl<'a> Tokenized<'a> {
         (start, self.layout.ends[first + field])
     }
 
-    /// The spans of one field on every well-formed line: the hot gather of the second pass.
-    fn all_spans(&self, field: usize, spans: &mut Vec<(u32, u32)>) {
-        let layout = self.layout;
-        let stride = layout.stride;
-        let separator_len = self.block.markers.separator.len() as u32;
-        // Without blank or bad lines, line i owns ends[i * stride..][..stride]: a plain
-        // strided walk the compiler can check once instead of per line.
-        let dense = layout.ends.len() == layout.first.len() * stride;
-        match (dense, field) {
-            (true, 0) => spans.extend(
-                layout
-                    .ends
-                    .chunks_exact(stride)
-                    .zip(&layout.starts)
-                    .map(|(ends, &start)| (start, ends[0])),
-            ),
-            (true, _) => spans.extend(
-                layout
-                    .ends
-                    .chunks_exact(stride)
-                    .map(|ends| (ends[field - 1] + separator_len, ends[field])),
-            ),
-            (false, _) => spans.extend((0..layout.first.len()).map(|row| self.span(row, field))),
-        }
-    }
-
     fn field(&self, row: usize, field: usize) -> &'a [u8] {
         let (start, end) = self.span(row, field);
         &self.data[start as usize..end as usize]
@@ -327,45 +324,55 @@ impl<'a> Tokenized<'a> {
 
     /// Parse one column over `rows` (all well-formed lines, or the ones left after dropping
     /// bad values), recording the rows whose value is not of the column's type (they get a
-    /// null, so the column stays aligned until bad rows are dropped).
+    /// null, so the column stays aligned until bad rows are dropped). The fields are read
+    /// straight from the field-end table as the column is built: no list of spans in between.
     fn column(
         &self,
         field: usize,
         rows: Option<&[usize]>,
-        spans: &mut Vec<(u32, u32)>,
         cx: &mut FieldContext<'_>,
         errors: &mut Vec<ValueError>,
     ) -> Builder {
-        spans.clear();
-        match rows {
-            None => self.all_spans(field, spans),
-            Some(rows) => spans.extend(rows.iter().map(|&row| self.span(row, field))),
-        }
-        let zeek_type = &self.block.types[field];
-        let text_bytes = if *zeek_type == ZeekType::String {
-            // Unescaping only shortens text: an upper bound of the column's data buffer.
-            let long = spans
-                .iter()
-                .map(|&(start, end)| (end - start) as usize)
-                .filter(|&n| n > 12);
-            long.sum()
-        } else {
-            0
-        };
-        let mut builder = Builder::with_text_capacity(zeek_type, spans.len(), text_bytes);
+        let layout = self.layout;
+        let stride = layout.stride;
+        let separator_len = self.block.markers.separator.len() as u32;
         let data = self.data;
-        let fields = spans
-            .iter()
-            .map(|&(start, end)| &data[start as usize..end as usize]);
-        builder.fill(fields, cx, |position, expected| {
+        let zeek_type = &self.block.types[field];
+        let on_error = |position: usize, expected| {
             let row = rows.map_or(position, |rows| rows[position]);
             errors.push(ValueError {
                 row,
                 field,
                 expected,
             })
-        });
-        builder
+        };
+        // Without blank or bad lines, line i owns ends[i * stride..][..stride]: a plain
+        // strided walk the compiler can check once instead of per line.
+        let dense = rows.is_none() && layout.ends.len() == layout.first.len() * stride;
+        match (dense, field) {
+            (true, 0) => {
+                let fields = layout
+                    .ends
+                    .chunks_exact(stride)
+                    .zip(&layout.starts)
+                    .map(move |(ends, &start)| &data[start as usize..ends[0] as usize]);
+                build_column(zeek_type, fields, cx, on_error)
+            }
+            (true, _) => {
+                let fields = layout.ends.chunks_exact(stride).map(move |ends| {
+                    &data[(ends[field - 1] + separator_len) as usize..ends[field] as usize]
+                });
+                build_column(zeek_type, fields, cx, on_error)
+            }
+            (false, _) => {
+                let count = rows.map_or(layout.first.len(), <[usize]>::len);
+                let fields = (0..count).map(move |i| {
+                    let row = rows.map_or(i, |rows| rows[i]);
+                    self.field(row, field)
+                });
+                build_column(zeek_type, fields, cx, on_error)
+            }
+        }
     }
 
     fn error(&self, error: &ValueError) -> Error {
@@ -459,7 +466,6 @@ fn parse_with_layout(
         FieldContext::new(&block.markers, data)
     };
     let mut errors = Vec::new();
-    let mut spans = Vec::new();
 
     // Rows that pass the filter (None: all well-formed lines).
     let mut candidates: Option<Vec<usize>> = None;
@@ -468,18 +474,12 @@ fn parse_with_layout(
         for name in filter.columns() {
             let array = match (name, pushdown.mime) {
                 (MIME_CATEGORY, Some(mime)) => {
-                    let source = field_of(MIME_SOURCE).map(|field| {
-                        chunk
-                            .column(field, None, &mut spans, &mut cx, &mut errors)
-                            .finish()
-                    });
+                    let source = field_of(MIME_SOURCE)
+                        .map(|field| chunk.column(field, None, &mut cx, &mut errors).finish());
                     Some(mime.classify(source.as_ref(), all_rows))
                 }
-                _ => field_of(name).map(|field| {
-                    chunk
-                        .column(field, None, &mut spans, &mut cx, &mut errors)
-                        .finish()
-                }),
+                _ => field_of(name)
+                    .map(|field| chunk.column(field, None, &mut cx, &mut errors).finish()),
             };
             if let Some(array) = array {
                 arrays.push((name, array));
@@ -506,28 +506,25 @@ fn parse_with_layout(
         );
     }
 
-    let build = |rows: Option<&[usize]>,
-                 spans: &mut Vec<(u32, u32)>,
-                 cx: &mut FieldContext<'_>,
-                 errors: &mut Vec<ValueError>| {
-        let mut columns: Vec<ArrayRef> = block
-            .selected()
-            .map(|field| chunk.column(field, rows, spans, cx, errors).finish())
-            .collect();
-        let row_count = rows.map_or(all_rows, <[usize]>::len);
-        let mime = match (pushdown.mime_output, pushdown.mime) {
-            (true, Some(mime)) => {
-                let source = field_of(MIME_SOURCE)
-                    .map(|field| chunk.column(field, rows, spans, cx, errors).finish());
-                Some(mime.classify(source.as_ref(), row_count))
-            }
-            _ => None,
+    let build =
+        |rows: Option<&[usize]>, cx: &mut FieldContext<'_>, errors: &mut Vec<ValueError>| {
+            let mut columns: Vec<ArrayRef> = block
+                .selected()
+                .map(|field| chunk.column(field, rows, cx, errors).finish())
+                .collect();
+            let row_count = rows.map_or(all_rows, <[usize]>::len);
+            let mime = match (pushdown.mime_output, pushdown.mime) {
+                (true, Some(mime)) => {
+                    let source = field_of(MIME_SOURCE)
+                        .map(|field| chunk.column(field, rows, cx, errors).finish());
+                    Some(mime.classify(source.as_ref(), row_count))
+                }
+                _ => None,
+            };
+            columns.shrink_to_fit();
+            (columns, mime, row_count)
         };
-        columns.shrink_to_fit();
-        (columns, mime, row_count)
-    };
-    let (mut columns, mut mime, mut rows) =
-        build(candidates.as_deref(), &mut spans, &mut cx, &mut errors);
+    let (mut columns, mut mime, mut rows) = build(candidates.as_deref(), &mut cx, &mut errors);
 
     let mut bad_lines = chunk.layout.bad.clone();
     let mut bad_line_count = bad_lines.len() as u64;
@@ -550,7 +547,7 @@ fn parse_with_layout(
             .filter(|row| bad_rows.binary_search(row).is_err())
             .collect();
             let mut ignored = Vec::new();
-            (columns, mime, rows) = build(Some(&kept), &mut spans, &mut cx, &mut ignored);
+            (columns, mime, rows) = build(Some(&kept), &mut cx, &mut ignored);
             given = Some(kept);
         }
     }
