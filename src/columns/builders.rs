@@ -210,6 +210,10 @@ pub struct Strings {
     data: Values<u8>,
     full_buffers: Vec<Buffer>,
     nulls: Validity,
+    /// The view of the last long string written to `data` (0: none yet): a long string
+    /// repeated on consecutive rows (a pcap name in `sample`, a host's user agent) points at
+    /// the bytes already there instead of copying them again.
+    last_long: u128,
 }
 
 /// Strings up to this many bytes live in their view; longer ones in a data buffer.
@@ -223,6 +227,7 @@ impl Strings {
             data: Values::with_capacity(text_bytes),
             full_buffers: Vec::new(),
             nulls: Validity::default(),
+            last_long: 0,
         }
     }
 
@@ -232,6 +237,8 @@ impl Strings {
         let len = text.len();
         let view = if len <= MAX_INLINE {
             string_view(text, 0, 0)
+        } else if self.repeats_last_long(text) {
+            self.last_long
         } else {
             if self.data.len() + len > u32::MAX as usize {
                 let full = std::mem::replace(&mut self.data, Values::with_capacity(0));
@@ -239,10 +246,25 @@ impl Strings {
             }
             let offset = self.data.len() as u32;
             self.data.extend_from_slice(text);
-            string_view(text, self.full_buffers.len() as u32, offset)
+            self.last_long = string_view(text, self.full_buffers.len() as u32, offset);
+            self.last_long
         };
         self.views.push(view);
         self.nulls.append_non_null();
+    }
+
+    /// Whether `text` (longer than `MAX_INLINE`) equals the last long string in `data`.
+    #[inline(always)]
+    fn repeats_last_long(&self, text: &[u8]) -> bool {
+        let view = self.last_long;
+        // The low 64 bits hold the length and the first four bytes.
+        if view as u64 != string_view(text, 0, 0) as u64 {
+            return false;
+        }
+        let buffer = (view >> 64) as u32 as usize;
+        let offset = (view >> 96) as u32 as usize;
+        buffer == self.full_buffers.len()
+            && self.data.as_slice().get(offset..offset + text.len()) == Some(text)
     }
 
     #[inline(always)]
@@ -692,6 +714,40 @@ fn inline_bytes(text: &[u8]) -> u128 {
 mod tests {
     use super::*;
     use arrow_array::cast::AsArray;
+
+    #[test]
+    fn repeated_long_strings_share_their_bytes() {
+        let pcap = b"maccdc2012_00000.pcap";
+        let other = b"maccdc2012_00001.pcap";
+        let mut strings = Strings::with_capacity(8, 0);
+        strings.push(pcap);
+        strings.push(pcap);
+        strings.push_null();
+        strings.push(pcap);
+        strings.push(other);
+        strings.push(b"short");
+        strings.push(other);
+        strings.push(pcap);
+        let array = strings.finish();
+        let values: Vec<Option<&str>> = array.iter().collect();
+        let (pcap, other) = ("maccdc2012_00000.pcap", "maccdc2012_00001.pcap");
+        assert_eq!(
+            values,
+            [
+                Some(pcap),
+                Some(pcap),
+                None,
+                Some(pcap),
+                Some(other),
+                Some("short"),
+                Some(other),
+                Some(pcap),
+            ]
+        );
+        // Written once per run of repeats: pcap, other, pcap (a short string breaks no run).
+        let bytes: usize = array.data_buffers().iter().map(|b| b.len()).sum();
+        assert_eq!(bytes, 3 * pcap.len());
+    }
 
     #[test]
     fn inline_views_hold_the_bytes_in_order() {

@@ -64,9 +64,7 @@ impl Region {
     fn get(len: usize) -> Option<Region> {
         if len == REGION {
             if let Some(pooled) = pool_take() {
-                // SAFETY: the pooled mapping is `REGION` bytes, owned by nobody else; its
-                // first `dirty` bytes are made zero again, the rest was never written.
-                unsafe { std::ptr::write_bytes(pooled.ptr.as_ptr(), 0, pooled.dirty) };
+                zero_resident(pooled.ptr, pooled.dirty);
                 return Some(Region {
                     ptr: pooled.ptr,
                     len,
@@ -97,6 +95,32 @@ impl Region {
             len,
             used: AtomicUsize::new(0),
         })
+    }
+}
+
+/// Make the first `dirty` bytes at `ptr` zero again, writing only the pages that are
+/// resident: a page never touched is still the kernel's zero page, and writing it would make
+/// memory resident that no column asked for (reserved room, all-null columns).
+fn zero_resident(ptr: NonNull<u8>, dirty: usize) {
+    let pages = dirty.div_ceil(PAGE);
+    let mut resident = vec![0u8; pages];
+    // SAFETY: `ptr` is page-aligned (a mapping's start) and `pages` pages of the mapping
+    // follow it; `resident` has one byte per page.
+    let known = unsafe { libc::mincore(ptr.as_ptr().cast(), pages * PAGE, resident.as_mut_ptr()) };
+    let mut page = 0;
+    while page < pages {
+        if known == 0 && resident[page] & 1 == 0 {
+            page += 1;
+            continue;
+        }
+        let start = page;
+        while page < pages && (known != 0 || resident[page] & 1 == 1) {
+            page += 1;
+        }
+        let end = (page * PAGE).min(dirty);
+        // SAFETY: `start * PAGE..end` lies within the first `dirty` bytes of the mapping,
+        // which the pool owns alone.
+        unsafe { std::ptr::write_bytes(ptr.as_ptr().add(start * PAGE), 0, end - start * PAGE) };
     }
 }
 
