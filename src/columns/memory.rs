@@ -31,7 +31,7 @@ const ALIGN: usize = 64;
 /// only the part reads touched is resident).
 pub const POOL_BYTES: usize = 16 * REGION;
 
-/// A mapping of `len` bytes whose first `dirty` bytes may hold old values.
+/// A mapping of `REGION` bytes whose first `dirty` bytes may hold old values.
 struct Pooled {
     ptr: NonNull<u8>,
     dirty: usize,
@@ -48,7 +48,8 @@ static POOL: Mutex<(u32, Vec<Pooled>)> = Mutex::new((0, Vec::new()));
 struct Region {
     ptr: NonNull<u8>,
     len: usize,
-    /// How far slices were cut from it: what must be zeroed again before reuse.
+    /// How far slices were cut from it: where the next one starts, and what must be zeroed
+    /// again before reuse. Only the thread carving from the region writes it.
     used: AtomicUsize,
 }
 
@@ -107,14 +108,18 @@ fn zero_resident(ptr: NonNull<u8>, dirty: usize) {
     // SAFETY: `ptr` is page-aligned (a mapping's start) and `pages` pages of the mapping
     // follow it; `resident` has one byte per page.
     let known = unsafe { libc::mincore(ptr.as_ptr().cast(), pages * PAGE, resident.as_mut_ptr()) };
+    if known != 0 {
+        // Residency unknown: zero it all.
+        resident.fill(1);
+    }
     let mut page = 0;
     while page < pages {
-        if known == 0 && resident[page] & 1 == 0 {
+        if resident[page] & 1 == 0 {
             page += 1;
             continue;
         }
         let start = page;
-        while page < pages && (known != 0 || resident[page] & 1 == 1) {
+        while page < pages && resident[page] & 1 == 1 {
             page += 1;
         }
         let end = (page * PAGE).min(dirty);
@@ -186,7 +191,7 @@ impl Drop for Region {
 
 thread_local! {
     /// The region this thread is carving slices from, and how much of it is taken.
-    static CURRENT: RefCell<Option<(Arc<Region>, usize)>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Arc<Region>>> = const { RefCell::new(None) };
 }
 
 /// Drop this thread's hold on its current region, so that memory goes back to the system
@@ -207,19 +212,21 @@ fn allocate(bytes: usize) -> Option<Slice> {
     }
     CURRENT.with(|current| {
         let mut current = current.borrow_mut();
-        let fits = current.as_ref().is_some_and(|(region, used)| {
-            used.next_multiple_of(ALIGN)
+        let fits = current.as_ref().is_some_and(|region| {
+            region
+                .used
+                .load(Ordering::Relaxed)
+                .next_multiple_of(ALIGN)
                 .checked_add(bytes)
                 .is_some_and(|end| end <= region.len)
         });
         if !fits {
             let len = bytes.next_multiple_of(PAGE).max(REGION);
-            *current = Some((Arc::new(Region::get(len)?), 0));
+            *current = Some(Arc::new(Region::get(len)?));
         }
-        let (region, used) = current.as_mut()?;
-        let start = used.next_multiple_of(ALIGN);
-        *used = start + bytes;
-        region.used.store(*used, Ordering::Relaxed);
+        let region = current.as_ref()?;
+        let start = region.used.load(Ordering::Relaxed).next_multiple_of(ALIGN);
+        region.used.store(start + bytes, Ordering::Relaxed);
         // SAFETY: `start + bytes` is within the region (checked above), so the pointer stays
         // inside the mapping.
         let ptr = unsafe { NonNull::new_unchecked(region.ptr.as_ptr().add(start)) };
