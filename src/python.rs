@@ -6,7 +6,7 @@ use crate::convert::{convert, ParquetCompression, ParquetOptions};
 use crate::error::{Error, ErrorKind};
 use crate::pushdown::{Literal, MimeCategories, Op, Predicate, Pushdown, Sampler};
 use crate::reader::{layout_schema, read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
-use crate::source::{Cancel, DEFAULT_MAX_LINE_BYTES};
+use crate::source::{ByteRange, Cancel, Compression, DEFAULT_MAX_LINE_BYTES};
 use crate::stream::Progress;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
@@ -357,7 +357,7 @@ fn pushdown(
 #[pyo3(signature = (paths, *, columns=None, n_rows=None, n_threads=None, skip_bad_lines=false,
     fields=None, types=None, log_type=None, rename_underscore=false, chunk_size=None,
     sample=None, seed=0, filter=None, mime_categories=None, include_file_paths=None,
-    max_line_bytes=None, start_offset=0, complete_lines=false))]
+    max_line_bytes=None, start_offset=0, complete_lines=false, byte_range=None))]
 #[allow(clippy::too_many_arguments)]
 fn read_tsv(
     py: Python<'_>,
@@ -379,7 +379,13 @@ fn read_tsv(
     max_line_bytes: Option<usize>,
     start_offset: u64,
     complete_lines: bool,
+    byte_range: Option<(u64, u64, u64)>,
 ) -> PyResult<ArrowTable> {
+    if byte_range.is_some() && paths.len() != 1 {
+        return Err(PyValueError::new_err(
+            "byte_range= reads part of one file: give exactly one path",
+        ));
+    }
     let options = ReadOptions {
         columns,
         n_rows,
@@ -388,6 +394,11 @@ fn read_tsv(
         max_line_bytes: max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(1),
         start_offset,
         complete_lines_only: complete_lines,
+        byte_range: byte_range.map(|(start, end, lines_before)| ByteRange {
+            start,
+            end,
+            lines_before,
+        }),
         pushdown: pushdown(sample, seed, filter.as_ref(), mime_categories)?,
         include_file_paths,
         ..options(n_threads, fields, types, log_type, rename_underscore)
@@ -611,6 +622,68 @@ fn log_paths(
     })
 }
 
+/// The columns a read of all of `path` gives (every header block unified), as an empty table;
+/// found without parsing the data lines of a TSV log.
+#[pyfunction]
+#[pyo3(signature = (path, *, fields=None, types=None, log_type=None, rename_underscore=false))]
+fn read_layout_of_all_blocks(
+    py: Python<'_>,
+    path: String,
+    fields: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    log_type: Option<String>,
+    rename_underscore: bool,
+) -> PyResult<ArrowTable> {
+    let options = options(Some(1), fields, types, log_type, rename_underscore);
+    let paths = [path];
+    let schema = run(py, |cancel| {
+        layout_schema(&paths, &ReadOptions { cancel, ..options }, true)
+    })?;
+    Ok(ArrowTable {
+        schema,
+        batches: Vec::new(),
+        skipped_count: 0,
+        skipped: Vec::new(),
+        unterminated: Vec::new(),
+        end_offsets: Vec::new(),
+    })
+}
+
+/// What planning a partitioned read needs of a file: `(compression, size, header_end,
+/// header_lines, json)`, compression being `"none"`, `"gzip"` or `"zstd"`.
+#[pyfunction]
+#[pyo3(signature = (path, *, max_line_bytes=None))]
+fn plan_file(
+    py: Python<'_>,
+    path: String,
+    max_line_bytes: Option<usize>,
+) -> PyResult<(&'static str, u64, u64, u64, bool)> {
+    let limit = max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES).max(1);
+    let plan = run(py, |_| crate::source::plan_file(&path, limit))?;
+    let compression = match plan.compression {
+        Compression::None => "none",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    };
+    Ok((
+        compression,
+        plan.size,
+        plan.header_end,
+        plan.header_lines,
+        plan.json,
+    ))
+}
+
+/// The line ends in `[start, end)` of a plain file, and the first line there that sets a
+/// header key (counted in line ends from `start`), if any.
+#[pyfunction]
+fn scan_range(py: Python<'_>, path: String, start: u64, end: u64) -> PyResult<(u64, Option<u64>)> {
+    let scan = run(py, |cancel| {
+        crate::source::scan_range(&path, start, end, &cancel)
+    })?;
+    Ok((scan.newlines, scan.header_line))
+}
+
 /// The built-in schemas: `(log type, version, field names, Zeek types)`, in registry order.
 #[pyfunction]
 #[allow(clippy::type_complexity)]
@@ -673,5 +746,8 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(convert_parquet, module)?)?;
     module.add_function(wrap_pyfunction!(builtin_schemas, module)?)?;
     module.add_function(wrap_pyfunction!(log_paths, module)?)?;
+    module.add_function(wrap_pyfunction!(plan_file, module)?)?;
+    module.add_function(wrap_pyfunction!(read_layout_of_all_blocks, module)?)?;
+    module.add_function(wrap_pyfunction!(scan_range, module)?)?;
     Ok(())
 }

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 import zeekframe as zf
 from zeekframe import report
 from zeekframe.cli import main
-from zeekframe.datasets import FULL_CONN_ROWS, FULL_HTTP_ROWS, demo
+from zeekframe.datasets import FULL_CONN_ROWS, FULL_HTTP_ROWS, demo, report_logs
 
 SCALE = 0.002
 
@@ -82,3 +82,23 @@ def test_json_demo_logs_are_the_twins_of_the_tsv_ones(tmp_path: Path) -> None:
         assert_frame_equal(from_json.select(expected.drop(absent).columns), expected.drop(absent))
     with pytest.raises(ValueError, match="format='xml'"):
         demo(tmp_path / "x", format="xml")  # type: ignore[arg-type]
+
+
+def test_report_logs_are_the_real_ones_when_zeek_logs_names_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "conn_sample.log").write_text("x")
+    monkeypatch.setenv("ZEEK_LOGS", str(real))
+    with pytest.raises(FileNotFoundError, match="no http log"):
+        report_logs()
+    (real / "http_prefix_truncated.log").write_text("y")
+    logs = report_logs(tmp_path / "unused")
+    assert (logs.conn.name, logs.http.name) == ("conn_sample.log", "http_prefix_truncated.log")
+    assert not (tmp_path / "unused").exists()
+    monkeypatch.delenv("ZEEK_LOGS")
+    monkeypatch.setenv("ZEEKFRAME_DEMO_SCALE", "0.0001")
+    demo_logs = report_logs(tmp_path / "demo")
+    assert zf.read_zeek(demo_logs.conn).height == round(FULL_CONN_ROWS * 0.0001)
+    assert zf.read_zeek(demo_logs.http).height == round(FULL_HTTP_ROWS * 0.0001)

@@ -40,6 +40,7 @@ def read_tsv(
     max_line_bytes: int | None = None,
     start_offset: int = 0,
     complete_lines: bool = False,
+    byte_range: tuple[int, int, int] | None = None,
 ) -> ArrowTable: ...
 def read_header(
     path: str,
@@ -76,6 +77,18 @@ def convert_parquet(
     int, int, list[str], int, list[tuple[str | None, int | None, str]], list[tuple[str, int]]
 ]: ...
 def log_paths(paths: Sequence[str], *, n_threads: int | None = None) -> list[str | None]: ...
+def read_layout_of_all_blocks(
+    path: str,
+    *,
+    fields: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    log_type: str | None = None,
+    rename_underscore: bool = False,
+) -> ArrowTable: ...
+def plan_file(
+    path: str, *, max_line_bytes: int | None = None
+) -> tuple[str, int, int, int, bool]: ...
+def scan_range(path: str, start: int, end: int) -> tuple[int, int | None]: ...
 def builtin_schemas() -> list[tuple[str, str, list[str], list[str]]]: ...
 def write_demo(
     directory: str, *, conn_rows: int, http_rows: int, seed: int, format: str = "tsv"

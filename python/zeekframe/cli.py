@@ -32,16 +32,36 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
     from zeekframe.report import write_report
 
-    files = write_report(
-        args.conn,
-        args.http,
-        args.out,
-        sample=args.sample,
-        seed=args.seed,
-        on_bad_line="skip" if args.skip_bad_lines else "raise",
-    )
+    with ExitStack() as stack:
+        if args.dask is not None or args.workers is not None:
+            from distributed import Client, LocalCluster
+
+            if args.dask is not None:
+                client = stack.enter_context(Client(args.dask))
+            else:
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=args.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
+            print(f"on Dask: {client.scheduler_info().get('address', args.dask)}")
+        files = write_report(
+            args.conn,
+            args.http,
+            args.out,
+            sample=args.sample,
+            seed=args.seed,
+            on_bad_line="skip" if args.skip_bad_lines else "raise",
+            dask=args.dask is not None or args.workers is not None,
+        )
     for step, seconds in files.timings.items():
         print(f"{step}: {seconds:.2f} s")
     written = [files.html, *files.figures, *files.parquet]
@@ -120,6 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--sample", type=float, default=0.1, help="fraction of conn.log to read")
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--skip-bad-lines", action="store_true", help="skip and count bad lines")
+    scale = run.add_mutually_exclusive_group()
+    scale.add_argument(
+        "--dask", metavar="SCHEDULER", help="run on this Dask scheduler (tcp://host:8786)"
+    )
+    scale.add_argument(
+        "--workers", type=int, metavar="N", help="run on a local Dask cluster of N processes"
+    )
     run.set_defaults(run=_report)
     conv = commands.add_parser(
         "convert", help="convert logs to one Parquet file, streaming with bounded memory"

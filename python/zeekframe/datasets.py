@@ -15,7 +15,7 @@ from typing import Literal
 
 from zeekframe import _core
 
-__all__ = ["FULL_CONN_ROWS", "FULL_HTTP_ROWS", "DemoLogs", "demo"]
+__all__ = ["FULL_CONN_ROWS", "FULL_HTTP_ROWS", "DemoLogs", "demo", "report_logs"]
 
 FULL_CONN_ROWS = 22_694_356
 """Rows of the report's conn.log (``scale=1``)."""
@@ -69,3 +69,39 @@ def demo(
         format=format,
     )
     return DemoLogs(conn=Path(conn), http=Path(http))
+
+
+def report_logs(
+    demo_directory: str | os.PathLike[str] = "demo-data", *, scale: float | None = None
+) -> DemoLogs:
+    """The conn and http logs to run the report on: real ones if ``ZEEK_LOGS`` names them.
+
+    ``ZEEK_LOGS`` is a directory holding a conn log and an http log (the first files whose
+    names contain ``conn`` and ``http``; the report's own headerless MACCDC sample,
+    ``conn_sample.log`` and ``http_prefix_truncated.log``, works as is). Without it, demo
+    logs shaped like the report's are written to ``demo_directory``, at ``scale`` (default
+    ``ZEEKFRAME_DEMO_SCALE``, else 0.01). This is the first cell of every notebook.
+
+    Raises:
+        FileNotFoundError: ``ZEEK_LOGS`` is set but holds no conn or no http log.
+
+    Example:
+        >>> from zeekframe.datasets import report_logs
+        >>> logs = report_logs()  # doctest: +SKIP
+        >>> logs.conn, logs.http  # doctest: +SKIP
+        (PosixPath('demo-data/conn.log'), PosixPath('demo-data/http.log'))
+    """
+    logs_dir = os.environ.get("ZEEK_LOGS")
+    if logs_dir:
+        files = sorted(p for p in Path(logs_dir).iterdir() if p.is_file())
+        conn = next((p for p in files if "conn" in p.name), None)
+        http = next((p for p in files if "http" in p.name), None)
+        if conn is None or http is None:
+            raise FileNotFoundError(
+                f"ZEEK_LOGS={logs_dir} holds no {'conn' if conn is None else 'http'} log "
+                "(a file whose name contains it)"
+            )
+        return DemoLogs(conn=conn, http=http)
+    if scale is None:
+        scale = float(os.environ.get("ZEEKFRAME_DEMO_SCALE", "0.01"))
+    return demo(demo_directory, scale=scale)

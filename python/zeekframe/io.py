@@ -184,6 +184,9 @@ class _Reader:
     max_line_bytes: int | None = None
     complete_lines: bool = False
     start_offset: int = 0
+    byte_range: tuple[int, int, int] | None = None
+    """``(start, end, lines before start)``: read only the lines that start in this part of
+    the one plain file in ``paths``."""
 
     @classmethod
     def create(
@@ -275,6 +278,7 @@ class _Reader:
             max_line_bytes=self.max_line_bytes,
             start_offset=self.start_offset,
             complete_lines=self.complete_lines,
+            byte_range=self.byte_range,
         )
         warn_skipped(table.skipped_count, table.skipped, stacklevel=5)
         warn_unterminated(table.unterminated, stacklevel=5)
@@ -287,20 +291,27 @@ class _Reader:
             frame = frame.with_columns(pl.col(MIME_CATEGORY).cast(enum))
         return frame
 
-    def schema(self) -> pl.Schema:
-        """The columns of every file's first header block, unified by name."""
+    def schema(self, layouts: Mapping[str, pl.Schema] | None = None) -> pl.Schema:
+        """The columns of every file's first header block, unified by name.
+
+        ``layouts`` gives some files' columns instead (those of all their header blocks).
+        """
         columns: dict[str, pl.DataType] = {}
         for path in self.paths:
-            header = _core.read_header(
-                path,
-                fields=self.fields,
-                types=self.types,
-                log_type=self.log_type,
-                rename_underscore=self.rename == "underscore",
-            )
-            if header is None:
-                continue
-            for name, dtype in pl.DataFrame(header[2]).schema.items():
+            if layouts is not None and path in layouts:
+                layout = layouts[path]
+            else:
+                header = _core.read_header(
+                    path,
+                    fields=self.fields,
+                    types=self.types,
+                    log_type=self.log_type,
+                    rename_underscore=self.rename == "underscore",
+                )
+                if header is None:
+                    continue
+                layout = pl.DataFrame(header[2]).schema
+            for name, dtype in layout.items():
                 known = columns.setdefault(name, dtype)
                 if known != dtype:
                     raise ZeekError(f"column {name!r} is {known} in one file but {dtype} in {path}")
@@ -362,7 +373,8 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
         # pandas' Arrow support is fullest for large_string; views are polars' layout.
         if data_type == pa.string_view():
             return pa.large_string()
-        if pa.types.is_list(data_type):
+        # Lists as the reader makes them, also when they come through Polars (large lists).
+        if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
             return pa.list_(plain(data_type.value_type))
         return data_type
 

@@ -19,7 +19,7 @@ pub(crate) use unify::{chunk_batch, fits, unify, DynamicColumns};
 use crate::columns::Block;
 use crate::error::{Error, Result};
 use crate::pushdown::{ChunkPushdown, FileSampler, Pushdown, MIME_CATEGORY};
-use crate::source::{Cancel, ChunkOptions, DEFAULT_MAX_LINE_BYTES};
+use crate::source::{ByteRange, Cancel, ChunkOptions, DEFAULT_MAX_LINE_BYTES};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use rayon::prelude::*;
@@ -51,6 +51,8 @@ pub struct ReadOptions {
     pub start_offset: u64,
     /// Leave out a last line without a line end (a line still being written).
     pub complete_lines_only: bool,
+    /// Read only the lines that start in this part of a plain file (one path only).
+    pub byte_range: Option<ByteRange>,
     pub cancel: Cancel,
     pub pushdown: Pushdown,
     /// Add a column of this name holding each row's file path, as given.
@@ -72,6 +74,7 @@ impl Default for ReadOptions {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             start_offset: 0,
             complete_lines_only: false,
+            byte_range: None,
             cancel: Cancel::default(),
             pushdown: Pushdown::default(),
             include_file_paths: None,
@@ -109,6 +112,7 @@ impl ReadOptions {
             start_offset: self.start_offset,
             complete_lines_only: self.complete_lines_only,
             peek: false,
+            range: self.byte_range,
             cancel: self.cancel.clone(),
         }
     }

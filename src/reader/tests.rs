@@ -602,3 +602,129 @@ fn a_stream_says_when_a_later_block_brings_new_columns() {
     let output = streamed(&[file.path()], &options).expect("reads");
     assert_eq!(column_u64(&output, "n"), [Some(1), Some(2)]);
 }
+
+/// The cut of `path` into ranges at `cuts`, numbered by `scan_range`, as a planner makes it.
+fn ranges_of(path: &str, cuts: &[u64]) -> Vec<ByteRange> {
+    let plan = crate::source::plan_file(path, DEFAULT_MAX_LINE_BYTES).expect("plan");
+    let mut points = vec![0];
+    points.extend(
+        cuts.iter()
+            .copied()
+            .filter(|&c| c > plan.header_end && c < plan.size),
+    );
+    points.sort_unstable();
+    points.push(plan.size);
+    let mut before = 0;
+    let mut ranges = Vec::new();
+    for (j, pair) in points.windows(2).enumerate() {
+        let from = if j == 0 { plan.header_end } else { pair[0] };
+        let scan =
+            crate::source::scan_range(path, from, pair[1], &Cancel::default()).expect("scan");
+        assert_eq!(scan.header_line, None);
+        ranges.push(ByteRange {
+            start: pair[0],
+            end: pair[1],
+            lines_before: before,
+        });
+        before += scan.newlines + if j == 0 { plan.header_lines } else { 0 };
+    }
+    ranges
+}
+
+#[test]
+fn byte_ranges_give_every_line_once_for_any_cut() {
+    let text = log(300);
+    let file = TempLog::new("ranges.log", text.as_bytes());
+    let paths = vec![file.path()];
+    let sampled = ReadOptions {
+        pushdown: Pushdown {
+            sample: Sampler::new(0.5, 11),
+            ..Pushdown::default()
+        },
+        ..ReadOptions::default()
+    };
+    let expected = column_u64(&read(&paths, &sampled), "n");
+    let size = text.len() as u64;
+    for step in [1u64, 2, 5, 17, 64, 500, 4096, size] {
+        let cuts: Vec<u64> = (1..).map(|i| i * step).take_while(|&c| c < size).collect();
+        let mut got = Vec::new();
+        for range in ranges_of(&paths[0], &cuts) {
+            let options = ReadOptions {
+                byte_range: Some(range),
+                n_threads: 1,
+                ..sampled.clone()
+            };
+            got.extend(column_u64(&read(&paths, &options), "n"));
+        }
+        assert_eq!(got, expected, "cut every {step} bytes");
+    }
+}
+
+#[test]
+fn a_bad_line_in_a_range_has_its_line_number_in_the_file() {
+    let mut text = log(50);
+    let at = text.find("1300000030.").expect("row 30 exists");
+    text.insert_str(at, "not a row\n");
+    let file = TempLog::new("range-bad.log", text.as_bytes());
+    let paths = vec![file.path()];
+    let whole = read_files(&paths, &ReadOptions::default()).expect_err("bad line");
+    let header_lines = HEADER.lines().count() as u64;
+    assert_eq!(whole.line, Some(header_lines + 31));
+    let ranges = ranges_of(&paths[0], &[at as u64 + 3, at as u64 + 40]);
+    let errors: Vec<Error> = ranges
+        .iter()
+        .filter_map(|range| {
+            let options = ReadOptions {
+                byte_range: Some(*range),
+                ..ReadOptions::default()
+            };
+            read_files(&paths, &options).err()
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "only the range that owns the line fails");
+    assert_eq!(errors[0].line, whole.line);
+    assert_eq!(errors[0].path, whole.path);
+}
+
+#[test]
+fn a_range_of_a_crlf_file_without_a_final_line_end_reads_its_lines() {
+    let text = log(20).replace('\n', "\r\n");
+    let text = text
+        .trim_end_matches("#close\t2020-01-01-00-00-00\r\n")
+        .trim_end();
+    let file = TempLog::new("range-crlf.log", text.as_bytes());
+    let paths = vec![file.path()];
+    let expected = column_u64(&read(&paths, &ReadOptions::default()), "n");
+    assert_eq!(expected.len(), 20);
+    let size = text.len() as u64;
+    let mut got = Vec::new();
+    for range in ranges_of(&paths[0], &[size - 3, size - 30, size / 2]) {
+        let options = ReadOptions {
+            byte_range: Some(range),
+            ..ReadOptions::default()
+        };
+        got.extend(column_u64(&read(&paths, &options), "n"));
+    }
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn scan_range_finds_a_header_block_after_the_first() {
+    let text = format!("{}{}", log(10), log(10));
+    let file = TempLog::new("range-blocks.log", text.as_bytes());
+    let second = log(10).len() as u64;
+    let path = file.path();
+    let header_end = HEADER.len() as u64;
+    let scan =
+        crate::source::scan_range(&path, header_end, second + 3, &Cancel::default()).expect("scan");
+    // Ten rows and the first block's #close, then the second block's #separator.
+    assert_eq!(scan.header_line, Some(11));
+    assert_eq!(scan.newlines, 11);
+    let later = crate::source::scan_range(&path, second + 3, text.len() as u64, &Cancel::default())
+        .expect("scan");
+    // The #separator line cut by the range's start belongs to the range before; the line
+    // after it, #set_separator, is the range's first header line.
+    assert_eq!(later.header_line, Some(1));
+    let compressed = crate::source::scan_range("/dev/null", 0, 1, &Cancel::default());
+    assert!(compressed.is_err(), "a byte range needs a regular file");
+}

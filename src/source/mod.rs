@@ -13,6 +13,9 @@ use std::io::{BufRead, BufReader, Read, Seek};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+mod range;
+pub use range::{plan_file, scan_range, ByteRange, FilePlan, RangeScan};
+
 /// How a file's bytes are stored, detected from its first bytes (never from its name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -68,6 +71,8 @@ pub struct ChunkOptions {
     /// Only the header is wanted: a stream that cannot be rewound keeps what is read of it
     /// for the next read.
     pub peek: bool,
+    /// Read only the lines that start in this part of a plain file.
+    pub range: Option<ByteRange>,
     pub cancel: Cancel,
 }
 
@@ -79,6 +84,7 @@ impl ChunkOptions {
             start_offset: 0,
             complete_lines_only: false,
             peek: false,
+            range: None,
             cancel: Cancel::default(),
         }
     }
@@ -858,26 +864,43 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
     emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     consumed: Option<&Arc<AtomicU64>>,
 ) -> Result<StreamSummary<B>> {
-    let (mut stream, compression) = open(path, consumed, options.peek)?;
+    let limit = options.max_line_bytes.max(1);
+    let mut header = HeaderState::default();
+    let (mut stream, compression, offset, reader_lines): (Box<dyn Read + Send>, _, _, _) =
+        match &options.range {
+            Some(range) => {
+                let start = range::open_range(path, range, &mut header, limit, &options.cancel)?;
+                (
+                    Box::new(start.stream),
+                    Compression::None,
+                    start.offset,
+                    start.lines,
+                )
+            }
+            None => {
+                let (stream, compression) = open(path, consumed, options.peek)?;
+                (stream, compression, 0, 0)
+            }
+        };
     let mut splitter = Splitter {
         factory,
-        header: HeaderState::default(),
+        header,
         blocks: Vec::new(),
         block_current: false,
         seq: 0,
-        reader_lines: 0,
-        offset: 0,
+        reader_lines,
+        offset,
         sent_end: 0,
         start_offset: options.start_offset,
     };
-    let limit = options.max_line_bytes.max(1);
     let count = |n: usize| {
         if let (Some(consumed), Compression::None) = (consumed, compression) {
             consumed.fetch_add(n as u64, Ordering::Relaxed);
         }
     };
     let mut carry: Vec<u8> = Vec::new();
-    let mut first = true;
+    // A byte order mark can only open the file.
+    let mut first = offset == 0;
     let mut unterminated = false;
     loop {
         options.cancel.check().map_err(|e| e.with_path(path))?;

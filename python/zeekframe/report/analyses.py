@@ -1,19 +1,27 @@
 """The report's analyses, as functions of a conn or http frame.
 
-Each takes a Polars DataFrame or LazyFrame (Zeek's dotted column names or underscored ones)
-or a pandas DataFrame, and returns a Polars DataFrame with the report's column names
-(``id_orig_h``, ``id_resp_p``, ...). Ties are broken by the key columns, so results are
-deterministic.
+Each takes a Polars DataFrame or LazyFrame (Zeek's dotted column names or underscored ones),
+a pandas DataFrame or a Dask DataFrame (from :func:`zeekframe.dask.read_zeek`), and returns a
+Polars DataFrame with the report's column names (``id_orig_h``, ``id_resp_p``, ...). Ties are
+broken by the key columns, so results are deterministic. On a Dask frame each partition is
+reduced where it lives (counted, or filtered down to the rows the result keeps) and only
+that comes back to be combined, so the result is the one a local frame gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Union
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
 
-from zeekframe.mime import REPORT_MIME_CATEGORIES, MimeCategories, mime_category
+from zeekframe.mime import (
+    REPORT_MIME_CATEGORIES,
+    MimeCategories,
+    mime_category,
+    normalize_mime_categories,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +34,8 @@ __all__ = [
     "mime_type_hits",
 ]
 
-Frame = Union[pl.DataFrame, pl.LazyFrame, "pd.DataFrame"]
-"""What the analyses accept."""
+Frame = Union[pl.DataFrame, pl.LazyFrame, "pd.DataFrame", Any]
+"""What the analyses accept: Polars and pandas frames, and Dask DataFrames."""
 
 STANDARD_HTTP_PORTS: tuple[int, ...] = (80, 8080)
 """Ports the report treats as ordinary HTTP."""
@@ -45,6 +53,44 @@ def _lazy(frame: Frame) -> pl.LazyFrame:
     return lazy.rename({n: n.replace(".", "_") for n in names if "." in n})
 
 
+def _is_dask(frame: object) -> bool:
+    # By module, so that the core never imports Dask.
+    return type(frame).__module__.split(".")[0] == "dask"
+
+
+def _apply(part: pd.DataFrame, step: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame:
+    return step(_lazy(part)).collect()
+
+
+def _reduced(
+    frame: Frame, columns: Sequence[str], step: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> pl.LazyFrame:
+    """``step`` applied to the whole of a frame, or to each partition of a Dask frame.
+
+    A Dask frame's partitions are reduced on its workers and their results concatenated in
+    partition order.
+    """
+    if not _is_dask(frame):
+        return step(_lazy(frame))
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    dask_frame: Any = frame
+    names = {name.replace(".", "_"): name for name in dask_frame.columns}
+    # Selecting first lets Dask read only these columns.
+    parts = dask_frame[[names[c] for c in columns if c in names]].to_delayed()
+    results: tuple[pl.DataFrame, ...] = compute(*[delayed(_apply)(p, step) for p in parts])
+    return pl.concat(results, how="vertical").lazy()
+
+
+def _count_ports(lazy: pl.LazyFrame, exclude_ports: list[int]) -> pl.LazyFrame:
+    return (
+        lazy.filter(~pl.col("id_resp_p").is_in(exclude_ports))
+        .group_by("id_orig_h", "id_resp_p")
+        .agg(pl.len().cast(pl.UInt64).alias("count"))
+    )
+
+
 def conn_port_counts(conn: Frame, *, exclude_ports: Sequence[int] = (80,)) -> pl.DataFrame:
     """Connections per origin host and destination port, most frequent first.
 
@@ -57,17 +103,21 @@ def conn_port_counts(conn: Frame, *, exclude_ports: Sequence[int] = (80,)) -> pl
         >>> conn_port_counts(conn).rows()
         [('a', 443, 2), ('a', 22, 1)]
     """
+    step = functools.partial(_count_ports, exclude_ports=list(exclude_ports))
     return (
-        _lazy(conn)
-        .filter(~pl.col("id_resp_p").is_in(list(exclude_ports)))
+        _reduced(conn, ["id_orig_h", "id_resp_p"], step)
         .group_by("id_orig_h", "id_resp_p")
-        .agg(pl.len().cast(pl.UInt64).alias("count"))
+        .agg(pl.col("count").sum())
         .sort(["count", "id_orig_h", "id_resp_p"], descending=[True, False, False])
         .collect()
     )
 
 
 _HTTP_COLUMNS = ("ts", "id_orig_h", "id_resp_p", "resp_mime_types")
+
+
+def _nonstandard(lazy: pl.LazyFrame, standard_ports: list[int]) -> pl.LazyFrame:
+    return lazy.filter(~pl.col("id_resp_p").is_in(standard_ports)).select(_HTTP_COLUMNS)
 
 
 def http_nonstandard_ports(
@@ -87,13 +137,8 @@ def http_nonstandard_ports(
         >>> http_nonstandard_ports(http)["id_resp_p"].to_list()
         [81]
     """
-    return (
-        _lazy(http)
-        .filter(~pl.col("id_resp_p").is_in(list(standard_ports)))
-        .select(_HTTP_COLUMNS)
-        .sort("ts", maintain_order=True)
-        .collect()
-    )
+    step = functools.partial(_nonstandard, standard_ports=list(standard_ports))
+    return _reduced(http, _HTTP_COLUMNS, step).sort("ts", maintain_order=True).collect()
 
 
 def mime_type_hits(
@@ -114,14 +159,20 @@ def mime_type_hits(
         >>> mime_type_hits(http)["mime_category"].to_list()
         ['exploit']
     """
-    lazy = _lazy(http)
+    step = functools.partial(_mime_hits, categories=categories)
+    hits = _reduced(http, (*_HTTP_COLUMNS, "mime_category"), step)
+    if _is_dask(http) and hits.collect_schema()["mime_category"] == pl.Categorical:
+        # A Dask frame's categories are per partition; the column gets back its Enum.
+        names = [name for name, _ in normalize_mime_categories(categories)]
+        hits = hits.with_columns(pl.col("mime_category").cast(pl.String).cast(pl.Enum(names)))
+    return hits.sort("ts", maintain_order=True).collect()
+
+
+def _mime_hits(lazy: pl.LazyFrame, categories: MimeCategories) -> pl.LazyFrame:
     if "mime_category" not in lazy.collect_schema().names():
         lazy = lazy.with_columns(mime_category(pl.col("resp_mime_types"), categories))
-    return (
-        lazy.filter(pl.col("mime_category").is_not_null())
-        .select(*_HTTP_COLUMNS, "mime_category")
-        .sort("ts", maintain_order=True)
-        .collect()
+    return lazy.filter(pl.col("mime_category").is_not_null()).select(
+        *_HTTP_COLUMNS, "mime_category"
     )
 
 
@@ -142,11 +193,19 @@ def counts_by_period(
         [2, 1]
     """
     keys = list(by)
+    step = functools.partial(_count_periods, every=every, keys=keys)
     return (
-        _lazy(frame)
-        .with_columns(pl.col("ts").dt.truncate(every).alias("period"))
+        _reduced(frame, ["ts", *keys], step)
         .group_by("period", *keys)
-        .agg(pl.len().cast(pl.UInt64).alias("count"))
+        .agg(pl.col("count").sum())
         .sort("period", *keys)
         .collect()
+    )
+
+
+def _count_periods(lazy: pl.LazyFrame, every: str, keys: list[str]) -> pl.LazyFrame:
+    return (
+        lazy.with_columns(pl.col("ts").dt.truncate(every).alias("period"))
+        .group_by("period", *keys)
+        .agg(pl.len().cast(pl.UInt64).alias("count"))
     )

@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -47,6 +47,7 @@ def write_report(
     sample: float = 0.1,
     seed: int = 42,
     on_bad_line: Literal["raise", "skip"] = "raise",
+    dask: bool = False,
 ) -> ReportFiles:
     """Run the report on ``conn`` and ``http`` and write ``report.html`` and its PNGs to ``out``.
 
@@ -57,9 +58,20 @@ def write_report(
     http layouts; ``on_bad_line="skip"`` drops bad lines (such as a last line cut short)
     with a warning.
 
+    With ``dask=True`` every step runs on Dask (on the cluster of the ``distributed.Client``
+    in use, if any): the logs are read by :func:`zeekframe.dask.read_zeek`, written by Dask's
+    Parquet writer (``conn_sample.parquet/`` and ``http.parquet/`` are then directories of
+    part files, which Polars, pyarrow and DuckDB read) and analysed partition by partition
+    on the workers, from a second read that parses only the columns the analyses use; the
+    tables and figures are the same as without.
+
     Example:
         >>> from zeekframe.report import write_report
         >>> files = write_report("demo/conn.log", "demo/http.log", "report")  # doctest: +SKIP
+        >>> from distributed import Client  # doctest: +SKIP
+        >>> with Client(n_workers=4):  # doctest: +SKIP
+        ...     files = write_report("logs/conn.*.log.gz", "logs/http.*.log.gz", "report",
+        ...                          dask=True)
         >>> files.html  # doctest: +SKIP
         PosixPath('report/report.html')
     """
@@ -73,37 +85,75 @@ def write_report(
         timings[name] = time.perf_counter() - started
 
     # Step 1 of the report: the logs to Parquet, conn.log as a sample.
+    conn_path, http_path = directory / "conn_sample.parquet", directory / "http.parquet"
     started = time.perf_counter()
-    conn_parquet = convert(
-        conn,
-        directory / "conn_sample.parquet",
-        sample=sample,
-        seed=seed,
-        log_type="conn",
-        rename="underscore",
-        on_bad_line=on_bad_line,
-        progress=False,
-    )
+    if dask:
+        from zeekframe import dask as zd
+
+        conn_dask = zd.read_zeek(
+            conn,
+            sample=sample,
+            seed=seed,
+            log_type="conn",
+            rename="underscore",
+            on_bad_line=on_bad_line,
+        )
+        conn_dask.to_parquet(conn_path)
+    else:
+        convert(
+            conn,
+            conn_path,
+            sample=sample,
+            seed=seed,
+            log_type="conn",
+            rename="underscore",
+            on_bad_line=on_bad_line,
+            progress=False,
+        )
     timed(f"conn.log to Parquet ({sample:.0%} sample)", started)
     started = time.perf_counter()
-    conn_frame = pl.read_parquet(conn_parquet.path, columns=CONN_COLUMNS)
+    conn_frame: Any
+    if dask:
+        # The analyses read the logs again, parsing only the columns they use (pandas cannot
+        # read back the Arrow list types Dask's writer describes in the files' metadata).
+        conn_frame = conn_dask[CONN_COLUMNS]
+        conn_rows = len(conn_frame)
+    else:
+        conn_frame = pl.read_parquet(conn_path, columns=CONN_COLUMNS)
+        conn_rows = conn_frame.height
     counts = conn_port_counts(conn_frame)
     timed("connections per origin host and port", started)
     started = time.perf_counter()
-    http_parquet = convert(
-        http,
-        directory / "http.parquet",
-        log_type="http",
-        rename="underscore",
-        mime_categories=REPORT_MIME_CATEGORIES,
-        on_bad_line=on_bad_line,
-        progress=False,
-    )
+    if dask:
+        http_dask = zd.read_zeek(
+            http,
+            log_type="http",
+            rename="underscore",
+            mime_categories=REPORT_MIME_CATEGORIES,
+            on_bad_line=on_bad_line,
+        )
+        http_dask.to_parquet(http_path)
+    else:
+        convert(
+            http,
+            http_path,
+            log_type="http",
+            rename="underscore",
+            mime_categories=REPORT_MIME_CATEGORIES,
+            on_bad_line=on_bad_line,
+            progress=False,
+        )
     timed("http.log to Parquet, MIME types classified", started)
     started = time.perf_counter()
-    http_frame = pl.read_parquet(http_parquet.path, columns=HTTP_COLUMNS).with_columns(
-        pl.col("mime_category").cast(pl.Enum(list(REPORT_MIME_CATEGORIES)))
-    )
+    http_frame: Any
+    if dask:
+        http_frame = http_dask[HTTP_COLUMNS]
+        http_rows = len(http_frame)
+    else:
+        http_frame = pl.read_parquet(http_path, columns=HTTP_COLUMNS).with_columns(
+            pl.col("mime_category").cast(pl.Enum(list(REPORT_MIME_CATEGORIES)))
+        )
+        http_rows = http_frame.height
     timed("read http.parquet", started)
     started = time.perf_counter()
     odd = http_nonstandard_ports(http_frame)
@@ -132,9 +182,9 @@ def write_report(
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}pre{{font-size:85%}}
 img{{max-width:100%}}td{{padding:0 1em}}</style></head><body>
 <h1>Zeek conn and http report</h1>
-<p>conn.log: <code>{html.escape(str(conn))}</code>, {conn_frame.height:,} rows in a
+<p>conn.log: <code>{html.escape(str(conn))}</code>, {conn_rows:,} rows in a
 {sample:.0%} sample (<code>conn_sample.parquet</code>); http.log:
-<code>{html.escape(str(http))}</code>, {http_frame.height:,} rows
+<code>{html.escape(str(http))}</code>, {http_rows:,} rows
 (<code>http.parquet</code>).</p>
 <h2>Connections per origin host and destination port, port 80 excluded</h2>
 {_table(counts)}
@@ -153,6 +203,6 @@ img{{max-width:100%}}td{{padding:0 1em}}</style></head><body>
     return ReportFiles(
         html=report_path,
         figures=figures,
-        parquet=[Path(conn_parquet.path), Path(http_parquet.path)],
+        parquet=[conn_path, http_path],
         timings=timings,
     )
