@@ -33,6 +33,17 @@ TSV_LINES = [
     b"#close\t2024-01-01-00-00-00\n",
 ]
 
+# Data lines for byte_ranges' fixed header (ts uid n s v).
+RANGE_LINES = [
+    b"1331901000.000129\tCx\t7\ta,b\t1.0,2.5\n",
+    b"-\t-\t-\t-\t-\n",
+    b"1e9\t(empty)\t18446744073709551615\t(empty)\t(empty)\n",
+    b"1.0\t\\x09tab\t3\t\\x2c,-\t-\r\n",
+    b"1.0\ttoo\tfew\n",
+    b"\n",
+    b"#close\t2024-01-01-00-00-00\n",
+]
+
 
 def prefixed(control: int, body: bytes) -> bytes:
     """An input for a reading target: options, row limit and small chunk size, then the log."""
@@ -97,6 +108,13 @@ def main() -> None:
         values.append(bytes([which]) + words + b"1331901000.000129")
         values.append(bytes([which]) + b'\\x41\\\\caf\xc3\xa9 \\u00e9"/\x00\x7f')
     write("values", values)
+    # byte_ranges: options, the cut step, then lines under the fixed header.
+    ranges = [
+        bytes([rng.randrange(4), rng.randrange(1, 64)])
+        + b"".join(rng.choices(RANGE_LINES, k=rng.randrange(2, 12)))
+        for _ in range(20)
+    ]
+    write("byte_ranges", ranges)
 
 
 if __name__ == "__main__":

@@ -231,8 +231,14 @@ def test_a_bad_line_raises_on_the_client_with_its_line(
     with pytest.raises(zf.ZeekParseError) as remote:
         zd.read_zeek(path, blocksize=3000).compute()
     assert (remote.value.path, remote.value.line) == (local.value.path, local.value.line)
-    skipped = zd.read_zeek(path, blocksize=3000, on_bad_line="skip").compute()
+    with pytest.warns(zf.ZeekSkippedLinesWarning) as warned:
+        skipped = zd.read_zeek(path, blocksize=3000, on_bad_line="skip").compute()
     assert len(skipped) == len(lines) - first_data - 2  # the bad line and #close left out
+    # The worker's warning reaches the client, with its count and line.
+    (warning,) = {str(w.message): w.message for w in warned}.values()
+    assert isinstance(warning, zf.ZeekSkippedLinesWarning)
+    assert warning.count == 1
+    assert warning.lines[0][1] == bad_at + 1
 
 
 def test_n_rows_reads_the_head_in_order(client: Any, corpus: Path) -> None:

@@ -474,25 +474,32 @@ def polars_interrupts_of_an_interrupted_collect() -> int:
 def interrupted(setup: str, call: str, after: str) -> str:
     """A child that runs `call`, sends itself SIGINT 0.15 s in, and prints how many
     KeyboardInterrupts came (each one raised while handling the one before is its
-    `__context__`), how long the call went on after the signal, and whether `dest` exists."""
+    `__context__`), how long the call went on after the signal was sent, and whether `dest`
+    exists."""
     return textwrap.dedent(setup) + textwrap.dedent(
         f"""
         import os, signal, sys, threading, time
-        timer = threading.Timer(0.15, lambda: os.kill(os.getpid(), signal.SIGINT))
+        sent = []
+
+        def interrupt():
+            # Timed from the signal itself: the timer thread may get the GIL late.
+            sent.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)
+
+        timer = threading.Timer(0.15, interrupt)
         interrupts, stopped = 0, None
-        started = time.monotonic()
         timer.start()
         try:
             try:
                 {call}
                 print("finished", file=sys.stderr)
             finally:
-                stopped = time.monotonic() - started - 0.15
+                stopped = time.monotonic() - sent[0] if sent else 0.0
                 # A second interrupt, if any, comes while this sleeps.
                 time.sleep(0.3)
         except KeyboardInterrupt as error:
             if stopped is None:  # the second interrupt came before the sleep
-                stopped = time.monotonic() - started - 0.15
+                stopped = time.monotonic() - sent[0]
             chained = error
             while chained is not None:
                 interrupts += isinstance(chained, KeyboardInterrupt)

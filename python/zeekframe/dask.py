@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import re
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -180,6 +181,18 @@ def _layout(path: str, reader: _Reader) -> pl.Schema:
     return pl.DataFrame(table).schema
 
 
+def _first_layout(path: str, reader: _Reader) -> pl.Schema:
+    header = _core.read_header(
+        path,
+        fields=reader.fields,
+        types=reader.types,
+        log_type=reader.log_type,
+        rename_underscore=reader.rename == "underscore",
+    )
+    # An empty file adds no columns.
+    return pl.Schema() if header is None else pl.DataFrame(header[2]).schema
+
+
 def _file_ranges(
     plan: tuple[str, int, int, int, bool], blocksize: int | None
 ) -> list[tuple[int, int]] | None:
@@ -197,9 +210,10 @@ def _file_ranges(
 
 @dataclass(frozen=True)
 class Plan:
-    """The partitions of a read, and the columns of files with several header blocks.
+    """The partitions of a read, and each file's columns.
 
-    Those columns are all the blocks' unified, as a local read gives them.
+    A file's columns are its first header block's, or for a plain file with several header
+    blocks, all its blocks' unified, as a local read gives them.
     """
 
     partitions: list[Partition]
@@ -215,13 +229,14 @@ def plan_partitions(
 ) -> Plan:
     """Cut files into partitions.
 
-    Each file's header is read (in parallel). A plain TSV file has its line ends counted range
-    by range, as Dask tasks (so on the cluster's workers when one is in use), which numbers
-    every range's lines as in the file; one larger than ``blocksize`` becomes several
-    partitions. A plain file with header lines after its first header block (rotated logs
-    concatenated) stays one partition, so that every range is read under the header its
-    first line belongs to, and its columns are found from all its blocks. Compressed and
-    JSON files are one partition each, with the columns of their first header block.
+    Each file's header is read (in parallel, on the client). A plain TSV file has its line
+    ends counted range by range, as Dask tasks (so on the cluster's workers when one is in
+    use), which numbers every range's lines as in the file; one larger than ``blocksize``
+    becomes several partitions. A plain file with header lines after its first header block
+    (rotated logs concatenated) stays one partition, so that every range is read under the
+    header its first line belongs to, and its columns are found from all its blocks (a Dask
+    task that reads it without parsing its rows). Compressed and JSON files are one
+    partition each, with the columns of their first header block.
 
     Example:
         >>> from zeekframe.dask import plan_partitions
@@ -247,9 +262,13 @@ def plan_partitions(
         if ranges and any(counts[i, j][1] is not None for j in range(len(ranges)))
     ]
     layouts: dict[str, pl.Schema] = {}
-    if several_blocks and reader is not None:
-        found = compute(*[delayed(_layout)(paths[i], reader) for i in several_blocks])
-        layouts = {paths[i]: layout for i, layout in zip(several_blocks, found)}
+    if reader is not None:
+        if several_blocks:
+            found = compute(*[delayed(_layout)(paths[i], reader) for i in several_blocks])
+            layouts = {paths[i]: layout for i, layout in zip(several_blocks, found)}
+        rest = [p for p in paths if p not in layouts]
+        with ThreadPoolExecutor(max_workers=min(32, max(1, len(rest)))) as pool:
+            layouts.update(zip(rest, pool.map(lambda p: _first_layout(p, reader), rest)))
     partitions = []
     for i, path in enumerate(paths):
         ranges = cut[i]
@@ -277,7 +296,7 @@ class _ReadPartition:
         import pyarrow as pa
 
         reader = dataclasses.replace(
-            self.reader, paths=list(part.paths), byte_range=part.byte_range
+            self.reader, paths=list(part.paths), byte_range=part.byte_range, warn=_warn
         )
         names = list(self.schema) if columns is None else list(columns)
         # Without a projection every column is read, so that a column the plan does not know
@@ -296,6 +315,16 @@ class _ReadPartition:
                 "(a plain file's later blocks are found when planning)"
             )
         return _to_pandas(_conform(table, self.arrow_schema, names))
+
+
+def _warn(message: Warning, stacklevel: int = 1) -> None:
+    """Warn, and on a Dask worker have the client warn too (skipped and unterminated lines)."""
+    try:
+        from distributed import warn
+    except ImportError:
+        warnings.warn(message, stacklevel=stacklevel + 1)
+        return
+    warn(message, stacklevel=stacklevel + 1)
 
 
 def _arrow_schema(schema: pl.Schema) -> pa.Schema:
@@ -386,7 +415,8 @@ def read_zeek(
             parallelism; raise it for a few large compressed files on many cores).
         rename: as for :func:`zeekframe.read_zeek`.
         on_bad_line: as for :func:`zeekframe.read_zeek`; with ``"skip"`` each partition
-            that skipped lines warns (on a cluster, in its worker's log).
+            that skipped lines warns with its count and first lines (on a cluster, the
+            warning reaches the client).
         fields: as for :func:`zeekframe.read_zeek`.
         types: as for :func:`zeekframe.read_zeek`.
         log_type: as for :func:`zeekframe.read_zeek`.

@@ -85,6 +85,10 @@ class ZeekSkippedLinesWarning(UserWarning):
         self.count = count
         self.lines = lines
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Warnings raised on a Dask worker are pickled to the client.
+        return (type(self), (str(self), self.count, self.lines))
+
 
 class ZeekIncompleteLineWarning(UserWarning):
     """A file's last line has no line end, and was read as a row all the same.
@@ -105,3 +109,6 @@ class ZeekIncompleteLineWarning(UserWarning):
     def __init__(self, message: str, lines: list[tuple[str, int]]) -> None:
         super().__init__(message)
         self.lines = lines
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.lines))

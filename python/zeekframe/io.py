@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Union, overload
@@ -122,27 +122,37 @@ def _of_log_type(source: str, found: list[str], log_type: str | None) -> list[st
     return kept
 
 
+Warn = Callable[..., None]
+"""How a read warns: ``warnings.warn``, or one that also reaches a Dask client."""
+
+
 def warn_skipped(
-    count: int, skipped: list[tuple[str | None, int | None, str]], *, stacklevel: int
+    count: int,
+    skipped: list[tuple[str | None, int | None, str]],
+    *,
+    stacklevel: int,
+    warn: Warn | None = None,
 ) -> None:
     """Report the lines ``on_bad_line="skip"`` dropped, if any, as one warning."""
     if not count:
         return
     first = "; ".join(message for _, _, message in skipped[:3])
     more = f" (and {count - 3} more)" if count > 3 else ""
-    warnings.warn(
+    (warn or warnings.warn)(
         ZeekSkippedLinesWarning(f"skipped {count} bad line(s): {first}{more}", count, skipped),
         stacklevel=stacklevel,
     )
 
 
-def warn_unterminated(lines: list[tuple[str, int]], *, stacklevel: int) -> None:
+def warn_unterminated(
+    lines: list[tuple[str, int]], *, stacklevel: int, warn: Warn | None = None
+) -> None:
     """Name the last lines that had no line end and were read as rows, if any."""
     if not lines:
         return
     where = ", ".join(f"{path}:{line}" for path, line in lines[:3])
     more = f" (and {len(lines) - 3} more files)" if len(lines) > 3 else ""
-    warnings.warn(
+    (warn or warnings.warn)(
         ZeekIncompleteLineWarning(
             f"the last line has no line end, so it may be cut short or still being written; "
             f"it was read like the others: {where}{more} (complete_lines=True leaves it out)",
@@ -187,6 +197,8 @@ class _Reader:
     byte_range: tuple[int, int, int] | None = None
     """``(start, end, lines before start)``: read only the lines that start in this part of
     the one plain file in ``paths``."""
+    warn: Warn | None = None
+    """How the read's warnings are given (``warnings.warn`` by default)."""
 
     @classmethod
     def create(
@@ -280,8 +292,8 @@ class _Reader:
             complete_lines=self.complete_lines,
             byte_range=self.byte_range,
         )
-        warn_skipped(table.skipped_count, table.skipped, stacklevel=5)
-        warn_unterminated(table.unterminated, stacklevel=5)
+        warn_skipped(table.skipped_count, table.skipped, stacklevel=5, warn=self.warn)
+        warn_unterminated(table.unterminated, stacklevel=5, warn=self.warn)
         return table
 
     def polars(self, table: _core.ArrowTable) -> pl.DataFrame:

@@ -1,0 +1,244 @@
+"""The report's conn step on Dask: zeekframe.dask against local read_zeek and zat's LogToDask.
+
+The input is the demo conn.log at the report's size (``--scale 1``: 22.7M rows, about 2.8 GB)
+split into hourly files by ``ts``, as a sensor rotates them (about 33 plain files, each with
+its header). The work is the report's first table: a 10 % sample of conn, connections per
+origin host and destination port, port 80 left out. Candidates, each in a fresh process
+(the cluster is started before the clock, and closed after it):
+
+- zeekframe local: ``read_zeek(files, sample=0.1, seed=42, columns=[...])`` and
+  ``report.conn_port_counts``.
+- zeekframe.dask on a ``LocalCluster`` of 1 and of 2 worker processes (one thread each):
+  ``zd.read_zeek(files, sample=0.1, seed=42)`` and ``report.conn_port_counts`` on the Dask
+  frame (the projection reaches the parser; each partition is counted on its worker).
+- zat LogToDask on 2 workers: ``LogToDask().create_dataframe(f, ts_index=False, usecols=...)``
+  per file, ``dd.concat``, ``.sample(frac=0.1)``, the port filter and ``groupby().size()``;
+  measured only where zat is installed (``pip install zat``).
+- scheduler overhead: 1,000 partitions that each return a one-row frame, on 2 workers, per
+  partition.
+
+The first repetition checks that zeekframe's candidates give the same table.
+
+Usage::
+
+    python benches/bench_dask.py [--scale 1] [--reps 3] [--only a,b] [--markdown OUT.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import DATA_DIR, finish_report, machine_facts, parse_only, run_alternating, timed
+
+HERE = Path(__file__).resolve().parent
+COLUMNS = ["id.orig_h", "id.resp_p"]
+CANDIDATES = {
+    "local": "zf.read_zeek(files, sample=0.1, columns=[2]) + report.conn_port_counts",
+    "dask-1": "zd.read_zeek(files, sample=0.1) + report.conn_port_counts, LocalCluster 1 worker",
+    "dask-2": "the same on 2 workers",
+    "zat-2": "zat LogToDask(usecols=[2]) per file + dd.concat + sample(0.1) + groupby, 2 workers",
+    "overhead": "1,000 one-row partitions on 2 workers (dd.from_map), per partition",
+}
+
+
+def archive(scale: float) -> list[Path]:
+    """The demo conn.log at ``scale``, split into hourly files (made once)."""
+    directory = DATA_DIR / f"dask-archive-{scale:g}"
+    done = directory / ".complete"
+    if not done.exists():
+        from zeekframe.datasets import demo
+
+        print(f"generating the demo conn.log at scale {scale:g} ...", file=sys.stderr)
+        logs = demo(DATA_DIR / f"dask-demo-{scale:g}", scale=scale)
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("conn.*.log"):
+            old.unlink()
+        header: list[bytes] = []
+        current: tuple[int, Any] | None = None
+        with logs.conn.open("rb") as source:
+            for line in source:
+                if line.startswith(b"#"):
+                    if not line.startswith(b"#close") and current is None:
+                        header.append(line)
+                    continue
+                hour = int(line[: line.index(b".")]) // 3600
+                if current is None or current[0] != hour:
+                    if current is not None:
+                        current[1].close()
+                    name = time.strftime("%Y-%m-%d-%H", time.gmtime(hour * 3600))
+                    out = (directory / f"conn.{name}.log").open("wb")
+                    out.writelines(header)
+                    current = (hour, out)
+                current[1].write(line)
+        if current is not None:
+            current[1].close()
+        done.touch()
+    return sorted(directory.glob("conn.*.log"))
+
+
+def child(key: str, scale: float, check: bool) -> dict[str, Any]:
+    """One measurement of ``key`` in this fresh process."""
+    import polars as pl
+
+    import zeekframe as zf
+    from zeekframe import report
+
+    files = [str(p) for p in archive(scale)]
+    if key == "local":
+        counts, stats = timed(
+            lambda: report.conn_port_counts(
+                zf.read_zeek(files, sample=0.1, seed=42, columns=COLUMNS)
+            )
+        )
+        return {**stats, "rows": counts.height, "check": _digest(counts) if check else None}
+    if key == "zat-2":
+        try:
+            from zat.log_to_dask import LogToDask  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return {"unavailable": "zat is not installed (pip install zat)"}
+    import dask.dataframe as dd
+    import pandas as pd
+    from distributed import Client, LocalCluster
+
+    workers = 1 if key == "dask-1" else 2
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
+        if key == "overhead":
+            parts = 1000
+            frame = dd.from_map(lambda i: pd.DataFrame({"a": [i]}), range(parts))
+            _, stats = timed(lambda: frame.compute())
+            return {**stats, "per_partition_ms": 1000 * stats["seconds"] / parts}
+        if key == "zat-2":
+
+            def by_zat() -> Any:
+                frames = [
+                    LogToDask().create_dataframe(f, ts_index=False, usecols=list(COLUMNS))
+                    for f in files
+                ]
+                conn = dd.concat(frames).sample(frac=0.1, random_state=42)
+                conn = conn[conn["id.resp_p"] != 80]
+                return conn.groupby(COLUMNS).size().compute()
+
+            sizes, stats = timed(by_zat)
+            return {**stats, "rows": len(sizes)}
+        import zeekframe.dask as zd
+
+        def on_dask() -> pl.DataFrame:
+            conn = zd.read_zeek(files, sample=0.1, seed=42)
+            return report.conn_port_counts(conn)
+
+        counts, stats = timed(on_dask)
+        partitions = zd.read_zeek(files).npartitions
+        return {
+            **stats,
+            "rows": counts.height,
+            "partitions": partitions,
+            "check": _digest(counts) if check else None,
+        }
+
+
+def _digest(frame: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(frame.write_csv().encode()).hexdigest()
+
+
+def main() -> None:
+    """Run the candidates and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = the report's 22.7M rows")
+    parser.add_argument("--reps", type=int, default=3, help="alternating repetitions")
+    parser.add_argument("--only", type=lambda v: parse_only(v, {k: k for k in CANDIDATES}))
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.scale, args.check)))
+        return
+    files = archive(args.scale)
+    keys = args.only or list(CANDIDATES)
+    runs = run_alternating(
+        Path(__file__),
+        keys,
+        lambda key, rep: [
+            "--child",
+            key,
+            "--scale",
+            str(args.scale),
+            *(["--check"] if rep == 0 else []),
+        ],
+        args.reps,
+    )
+    digests = {k: r[0].get("check") for k, r in runs.items() if r and r[0].get("check")}
+    if len(set(digests.values())) > 1:
+        raise SystemExit(f"the candidates disagree: {digests}")
+    total = sum(p.stat().st_size for p in files)
+    lines = [
+        "# zeekframe.dask benchmark: the report's conn step on hourly files",
+        "",
+        *(f"- {fact}" for fact in machine_facts(files[:1])),
+        f"- input: {len(files)} hourly plain conn logs, {total / 1e9:.2f} GB "
+        f"(the demo conn.log at scale {args.scale:g})",
+        f"- {args.reps} alternating repetitions, each in a fresh process; medians",
+        "",
+        "| candidate | what | median s | min s | CPU s (client) | vs local | partitions |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    local_runs = runs.get("local") or []
+    local = statistics.median(r["seconds"] for r in local_runs) if local_runs else None
+    for key in keys:
+        results = runs[key]
+        if results and "unavailable" in results[0]:
+            lines.append(f"| {key} | {results[0]['unavailable']} | | | | | |")
+            continue
+        seconds = statistics.median(r["seconds"] for r in results)
+        fastest = min(r["seconds"] for r in results)
+        cpu = statistics.median(r["cpu_seconds"] for r in results)
+        ratio = f"{seconds / local:.2f}x" if local and key != "overhead" else ""
+        parts = results[0].get("partitions", "")
+        if key == "overhead":
+            per = statistics.median(r["per_partition_ms"] for r in results)
+            lines.append(
+                f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {fastest:.2f} | {cpu:.2f} | "
+                f"{per:.2f} ms/partition | 1000 |"
+            )
+            continue
+        lines.append(
+            f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {fastest:.2f} | {cpu:.2f} | "
+            f"{ratio} | {parts} |"
+        )
+    one = runs.get("dask-1") or []
+    over = runs.get("overhead") or []
+    if one and over and "unavailable" not in one[0]:
+        per_file = statistics.median(r["seconds"] for r in one) / one[0]["partitions"]
+        per_task = statistics.median(r["per_partition_ms"] for r in over) / 1000
+        projected = 1000 * per_file / 100 + 1000 * per_task
+        lines += [
+            "",
+            f"On paper, from these figures: one worker spends {per_file:.3f} s per hourly file "
+            f"and the scheduler {1000 * per_task:.2f} ms per partition, so 1,000 such files on "
+            f"100 workers would take about 1000 x {per_file:.3f} / 100 + 1000 x "
+            f"{per_task:.4f} = {projected:.1f} s, if storage keeps up.",
+        ]
+    lines += [
+        "",
+        "- seconds: wall time of the step, cluster start and stop left out; CPU s is the "
+        "client process's own (the workers' is not in it).",
+        "- vs local: median over local read_zeek's median on the same files.",
+    ]
+    finish_report(lines, args.markdown)
+
+
+if __name__ == "__main__":
+    main()
