@@ -211,29 +211,35 @@ pub fn scan_range(path: &str, start: u64, end: u64, cancel: &Cancel) -> Result<R
                 scan.header_line = Some(lines);
             }
         }
-        let mut at = 0;
-        while at < data.len() {
-            if line_start && scan.header_line.is_none() && data[at] == b'#' {
+        // Header lines are rare: look only at the `#`s, counting the line ends before each
+        // one from the last (so a file of `#` lines is still one pass).
+        let before = scan.newlines;
+        let (mut counted, mut lines) = (0, 0u64);
+        if scan.header_line.is_none() && pending.is_none() {
+            for at in memchr::memchr_iter(b'#', data) {
+                let starts_line = if at == 0 {
+                    line_start
+                } else {
+                    data[at - 1] == b'\n'
+                };
+                if !starts_line {
+                    continue;
+                }
+                lines += memchr::memchr_iter(b'\n', &data[counted..at]).count() as u64;
+                counted = at;
                 let until = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
                 let head = &data[at..until.min(at + LONGEST_KEY)];
                 if head.len() < LONGEST_KEY && until == data.len() {
-                    pending = Some((scan.newlines, head.to_vec()));
+                    pending = Some((before + lines, head.to_vec()));
                 } else if sets_header_key(head) {
-                    scan.header_line = Some(scan.newlines);
-                }
-            }
-            match memchr::memchr(b'\n', &data[at..]) {
-                Some(i) => {
-                    scan.newlines += 1;
-                    at += i + 1;
-                    line_start = true;
-                }
-                None => {
-                    line_start = false;
+                    scan.header_line = Some(before + lines);
                     break;
                 }
             }
         }
+        scan.newlines =
+            before + lines + memchr::memchr_iter(b'\n', &data[counted..]).count() as u64;
+        line_start = data.last().map_or(line_start, |&b| b == b'\n');
     }
     if let Some((lines, mut head)) = pending {
         // A line that starts just before `end`: its first bytes say whether it is a header
