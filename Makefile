@@ -53,6 +53,7 @@ bench: build
 	$(PY) benches/bench_report.py
 	$(PY) benches/bench_archive.py
 	$(PY) benches/bench_json.py
+	$(PY) benches/bench_dask.py
 	$(PY) benches/bench_hostile.py
 
 # Coverage-guided fuzzing (libFuzzer through cargo fuzz, AddressSanitizer, debug assertions):
