@@ -99,7 +99,7 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
         return {**stats, "rows": counts.height, "check": _digest(counts) if check else None}
     if key == "zat-2":
         try:
-            from zat.log_to_dask import LogToDask  # type: ignore[import-not-found,unused-ignore]
+            from zat.log_to_dask import LogToDask  # type: ignore[import-not-found,import-untyped,unused-ignore]
         except ImportError:
             return {"unavailable": "zat is not installed (pip install zat)"}
     import dask.dataframe as dd

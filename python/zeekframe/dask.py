@@ -171,26 +171,7 @@ def _scan(path: str, start: int, end: int) -> tuple[int, int | None]:
 
 
 def _layout(path: str, reader: _Reader) -> pl.Schema:
-    table = _core.read_layout_of_all_blocks(
-        path,
-        fields=reader.fields,
-        types=reader.types,
-        log_type=reader.log_type,
-        rename_underscore=reader.rename == "underscore",
-    )
-    return pl.DataFrame(table).schema
-
-
-def _first_layout(path: str, reader: _Reader) -> pl.Schema:
-    header = _core.read_header(
-        path,
-        fields=reader.fields,
-        types=reader.types,
-        log_type=reader.log_type,
-        rename_underscore=reader.rename == "underscore",
-    )
-    # An empty file adds no columns.
-    return pl.Schema() if header is None else pl.DataFrame(header[2]).schema
+    return reader.layout(path, every_block=True)
 
 
 def _file_ranges(
@@ -268,7 +249,7 @@ def plan_partitions(
             layouts = {paths[i]: layout for i, layout in zip(several_blocks, found)}
         rest = [p for p in paths if p not in layouts]
         with ThreadPoolExecutor(max_workers=min(32, max(1, len(rest)))) as pool:
-            layouts.update(zip(rest, pool.map(lambda p: _first_layout(p, reader), rest)))
+            layouts.update(zip(rest, pool.map(reader.layout, rest)))
     partitions = []
     for i, path in enumerate(paths):
         ranges = cut[i]

@@ -303,6 +303,31 @@ class _Reader:
             frame = frame.with_columns(pl.col(MIME_CATEGORY).cast(enum))
         return frame
 
+    def layout(self, path: str, *, every_block: bool = False) -> pl.Schema:
+        """The columns of ``path``'s first header block (none for an empty file).
+
+        With ``every_block``, those of all its blocks: the file is read to its end, its data
+        lines not parsed.
+        """
+        underscore = self.rename == "underscore"
+        if every_block:
+            table = _core.read_layout_of_all_blocks(
+                path,
+                fields=self.fields,
+                types=self.types,
+                log_type=self.log_type,
+                rename_underscore=underscore,
+            )
+            return pl.DataFrame(table).schema
+        header = _core.read_header(
+            path,
+            fields=self.fields,
+            types=self.types,
+            log_type=self.log_type,
+            rename_underscore=underscore,
+        )
+        return pl.Schema() if header is None else pl.DataFrame(header[2]).schema
+
     def schema(self, layouts: Mapping[str, pl.Schema] | None = None) -> pl.Schema:
         """The columns of every file's first header block, unified by name.
 
@@ -310,19 +335,8 @@ class _Reader:
         """
         columns: dict[str, pl.DataType] = {}
         for path in self.paths:
-            if layouts is not None and path in layouts:
-                layout = layouts[path]
-            else:
-                header = _core.read_header(
-                    path,
-                    fields=self.fields,
-                    types=self.types,
-                    log_type=self.log_type,
-                    rename_underscore=self.rename == "underscore",
-                )
-                if header is None:
-                    continue
-                layout = pl.DataFrame(header[2]).schema
+            given = None if layouts is None else layouts.get(path)
+            layout = self.layout(path) if given is None else given
             for name, dtype in layout.items():
                 known = columns.setdefault(name, dtype)
                 if known != dtype:
