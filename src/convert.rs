@@ -9,6 +9,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::{layout_schema, ReadOptions, Skipped};
 use crate::stream::{stream_files, BatchSink, Progress, StreamEnd};
+use crate::write::Partial;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, RecordBatchOptions, StringArray};
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
@@ -21,7 +22,7 @@ use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,53 +324,6 @@ fn classic_array(array: &ArrayRef) -> ArrayRef {
             ))
         }
         _ => array.clone(),
-    }
-}
-
-/// The output file under a temporary name in the destination's directory, removed unless
-/// committed.
-struct Partial {
-    path: PathBuf,
-    dest: PathBuf,
-    committed: bool,
-}
-
-impl Partial {
-    fn create(dest: &Path) -> Result<Partial> {
-        let name = dest.file_name().ok_or_else(|| {
-            Error::new(
-                ErrorKind::Io(std::io::ErrorKind::InvalidInput),
-                "the destination names no file",
-            )
-            .with_path(&dest.to_string_lossy())
-        })?;
-        let mut partial = std::ffi::OsString::from(".");
-        partial.push(name);
-        partial.push(format!(".{}.partial", std::process::id()));
-        Ok(Partial {
-            path: dest.with_file_name(partial),
-            dest: dest.to_owned(),
-            committed: false,
-        })
-    }
-
-    fn open(&self) -> Result<File> {
-        File::create(&self.path).map_err(|e| Error::io(&e, &self.dest.to_string_lossy()))
-    }
-
-    fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.path, &self.dest)
-            .map_err(|e| Error::io(&e, &self.dest.to_string_lossy()))?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for Partial {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 

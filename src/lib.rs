@@ -19,6 +19,7 @@ pub mod reader;
 pub mod source;
 pub mod stream;
 pub mod tsv;
+pub mod write;
 
 #[cfg(test)]
 mod testing;

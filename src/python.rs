@@ -4,11 +4,18 @@
 use crate::arrow_export;
 use crate::convert::{convert, ParquetCompression, ParquetOptions};
 use crate::error::{Error, ErrorKind};
+use crate::format::header::Markers;
 use crate::pushdown::{Literal, MimeCategories, Op, Predicate, Pushdown, Sampler};
 use crate::reader::{layout_schema, read_files, read_layout, ReadOptions, DEFAULT_CHUNK_SIZE};
 use crate::source::{ByteRange, Cancel, Compression, DEFAULT_MAX_LINE_BYTES};
 use crate::stream::Progress;
+use crate::write::json::JsonTime;
+use crate::write::{
+    write_file, write_to, Column, LogFormat, OutputCompression, Stamps, WriteOptions,
+};
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::RecordBatch;
+use arrow_array::RecordBatchReader;
 use arrow_schema::{Schema, SchemaRef};
 use pyo3::exceptions::{
     PyFileNotFoundError, PyIsADirectoryError, PyKeyboardInterrupt, PyMemoryError, PyOSError,
@@ -16,6 +23,7 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
@@ -527,6 +535,185 @@ fn convert_parquet(
     ))
 }
 
+/// What `write_zeek` tells the Python layer: `(rows, bytes of text, ambiguous sets,
+/// non-finite doubles in JSON, [(column, Zeek type)])`.
+type WriteReport = (u64, u64, u64, u64, Vec<(String, String)>);
+
+/// Write the batches of `frame` (anything with `__arrow_c_stream__`) as a Zeek log to `dest`
+/// (atomically), or to standard output when `dest` is None. `types` are Zeek types the caller
+/// insists on; `hints` are used where a column's values fit them.
+#[pyfunction]
+#[pyo3(signature = (frame, dest, *, format="tsv", path=String::new(), separator="\t".to_owned(),
+    set_separator=",".to_owned(), empty_field="(empty)".to_owned(), unset_field="-".to_owned(),
+    types=HashMap::new(), hints=HashMap::new(), stamps=Some("now".to_owned()),
+    time_format="epoch", include_unset=false, compression="none", compression_level=None))]
+#[allow(clippy::too_many_arguments)]
+fn write_zeek(
+    py: Python<'_>,
+    frame: Bound<'_, PyAny>,
+    dest: Option<std::path::PathBuf>,
+    format: &str,
+    path: String,
+    separator: String,
+    set_separator: String,
+    empty_field: String,
+    unset_field: String,
+    types: HashMap<String, String>,
+    hints: HashMap<String, String>,
+    stamps: Option<String>,
+    time_format: &str,
+    include_unset: bool,
+    compression: &str,
+    compression_level: Option<i32>,
+) -> PyResult<WriteReport> {
+    let format = match format {
+        "tsv" => LogFormat::Tsv,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "format={other:?} is not one of 'tsv', 'json'"
+            )))
+        }
+    };
+    let time_format = match time_format {
+        "epoch" => JsonTime::Epoch,
+        "iso8601" => JsonTime::Iso8601,
+        "millis" => JsonTime::Millis,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "json_timestamps={other:?} is not one of 'epoch', 'iso8601', 'millis'"
+            )))
+        }
+    };
+    let compression = match (compression, compression_level) {
+        ("none", None) => OutputCompression::None,
+        ("gzip", level) => match u32::try_from(level.unwrap_or(6)) {
+            Ok(level @ 0..=9) => OutputCompression::Gzip(level),
+            _ => return Err(PyValueError::new_err("a gzip level is 0 to 9")),
+        },
+        ("zstd", level) => match level.unwrap_or(3) {
+            level @ 1..=22 => OutputCompression::Zstd(level),
+            _ => return Err(PyValueError::new_err("a zstd level is 1 to 22")),
+        },
+        ("none", Some(_)) => {
+            return Err(PyValueError::new_err(
+                "compression_level needs compression='gzip' or 'zstd'",
+            ))
+        }
+        (other, _) => {
+            return Err(PyValueError::new_err(format!(
+                "compression={other:?} is not one of 'gzip', 'zstd', None"
+            )))
+        }
+    };
+    let options = WriteOptions {
+        format,
+        markers: Markers {
+            separator: separator.into_bytes(),
+            set_separator: set_separator.into_bytes(),
+            empty_field: empty_field.into_bytes(),
+            unset_field: unset_field.into_bytes(),
+        },
+        path,
+        stamps: match stamps.as_deref() {
+            None => Stamps::Omit,
+            Some("now") => Stamps::Now,
+            Some(text) => Stamps::Fixed(text.to_owned()),
+        },
+        time_format,
+        include_unset,
+        compression,
+    };
+    // A frame, or an iterator of frames (a LazyFrame's batches): the first one gives the
+    // schema, the others are taken as the writer gets to them.
+    let (first, mut rest) = if frame.hasattr("__arrow_c_stream__")? {
+        (import_stream(&frame)?, None)
+    } else {
+        let mut frames = frame.try_iter()?;
+        match frames.next() {
+            Some(first) => (import_stream(&first?)?, Some(frames.unbind())),
+            None => return Err(PyValueError::new_err("the iterator gave no frame to write")),
+        }
+    };
+    let schema = first.schema();
+    let columns =
+        Column::resolve(&schema, &types, &hints, &options.markers).map_err(|e| to_py_err(py, e))?;
+    let chosen: Vec<(String, String)> = columns
+        .iter()
+        .map(|c| (c.name.clone(), c.zeek_type.clone()))
+        .collect();
+    let mut raised: Option<PyErr> = None;
+    let summary = run(py, |cancel| {
+        let stream_error = |e: arrow_schema::ArrowError| {
+            Error::new(ErrorKind::Schema, format!("the frame's Arrow stream: {e}"))
+        };
+        let mut current = first;
+        let raised = &mut raised;
+        let batches = std::iter::from_fn(move || loop {
+            if let Some(batch) = current.next() {
+                return Some(batch.map_err(stream_error));
+            }
+            let frames = rest.as_mut()?;
+            let next = Python::attach(|py| match frames.bind(py).clone().next() {
+                Some(Ok(frame)) => import_stream(&frame).map(Some),
+                Some(Err(error)) => Err(error),
+                None => Ok(None),
+            });
+            match next {
+                Ok(Some(stream)) => current = stream,
+                Ok(None) => {
+                    rest = None;
+                    return None;
+                }
+                Err(error) => {
+                    *raised = Some(error);
+                    rest = None;
+                    return Some(Err(Error::new(
+                        ErrorKind::Internal,
+                        "the frame iterator raised",
+                    )));
+                }
+            }
+        });
+        match dest {
+            Some(dest) => write_file(&dest, columns, batches, options, &cancel),
+            None => {
+                let stdout = std::io::stdout().lock();
+                write_to(
+                    std::io::BufWriter::with_capacity(1 << 20, stdout),
+                    columns,
+                    batches,
+                    options,
+                    &cancel,
+                )
+            }
+        }
+    });
+    if let Some(error) = raised {
+        return Err(error);
+    }
+    let summary = summary?;
+    Ok((
+        summary.rows,
+        summary.bytes,
+        summary.ambiguous_sets,
+        summary.non_finite,
+        chosen,
+    ))
+}
+
+/// The batches of an object with `__arrow_c_stream__` (the Arrow PyCapsule interface).
+fn import_stream(frame: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+    let capsule = frame.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let pointer = capsule.pointer_checked(Some(c"arrow_array_stream"))?;
+    // SAFETY: the capsule holds an FFI_ArrowArrayStream (its name says so, per the Arrow
+    // PyCapsule interface); from_raw moves the stream out and leaves a released one behind,
+    // which the capsule's destructor then ignores.
+    unsafe { RecordBatchStreamReader::from_raw(pointer.as_ptr().cast::<FFI_ArrowArrayStream>()) }
+        .map_err(|e| PyValueError::new_err(format!("the frame's Arrow stream: {e}")))
+}
+
 fn skipped_list(errors: &[Error]) -> Vec<(Option<String>, Option<u64>, String)> {
     errors
         .iter()
@@ -749,5 +936,6 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(plan_file, module)?)?;
     module.add_function(wrap_pyfunction!(read_layout_of_all_blocks, module)?)?;
     module.add_function(wrap_pyfunction!(scan_range, module)?)?;
+    module.add_function(wrap_pyfunction!(write_zeek, module)?)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ bad-line reports can be checked against something computed independently.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import zlib
@@ -230,13 +231,26 @@ def _header_value(line: bytes, marker: bytes, separator: bytes) -> bytes | None:
     return line[len(prefix) :] if line.startswith(prefix) else None
 
 
+def _is_json_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 def scan_text(text: bytes) -> LogScan:
     """Classify decompressed log text and find its data lines and bad lines."""
     lines = split_lines(text)
     first_content = next((line for line in lines if line and not line.startswith(b"#")), b"")
     has_fields = any(line.startswith(b"#fields") for line in lines)
     if first_content.lstrip().startswith(b"{") and not has_fields:
-        return LogScan(kind="json")
+        numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+        content = [(n, line) for n, line in numbered if not line.startswith(b"#")]
+        return LogScan(
+            kind="json",
+            data_lines=tuple(n for n, _ in content),
+            bad_lines=tuple(n for n, line in content if not _is_json_object(line)),
+        )
     if not any(line.startswith(b"#") for line in lines):
         return LogScan(kind="headerless")
 
@@ -344,6 +358,8 @@ SELECTORS: dict[str, Callable[[LogScan], bool]] = {
     "badline_log": lambda scan: scan.kind == "tsv" and bool(scan.bad_lines),
     # no '#' line at all: needs log_type= or fields=
     "headerless_log": lambda scan: scan.kind == "headerless",
+    # TSV or JSON whose every data line is a valid row (JSON: a JSON object)
+    "readable_log": lambda scan: scan.kind in ("tsv", "json") and not scan.bad_lines,
     # a deterministic sample of wellformed_log, for the slower output conversions
     "sample_log": lambda scan: scan.kind == "tsv" and not scan.bad_lines,
 }

@@ -12,10 +12,12 @@ from zeekframe.exceptions import (
     ZeekIncompleteLineWarning,
     ZeekParseError,
     ZeekSkippedLinesWarning,
+    ZeekWriteWarning,
 )
 from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek, zeek_log_types
 from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
 from zeekframe.tail import ZeekTail
+from zeekframe.write import write_zeek
 
 __all__ = [
     "REPORT_MIME_CATEGORIES",
@@ -26,11 +28,13 @@ __all__ = [
     "ZeekSchema",
     "ZeekSkippedLinesWarning",
     "ZeekTail",
+    "ZeekWriteWarning",
     "__version__",
     "convert",
     "mime_category",
     "read_zeek",
     "read_zeek_schema",
     "scan_zeek",
+    "write_zeek",
     "zeek_log_types",
 ]

@@ -93,3 +93,21 @@ def builtin_schemas() -> list[tuple[str, str, list[str], list[str]]]: ...
 def write_demo(
     directory: str, *, conn_rows: int, http_rows: int, seed: int, format: str = "tsv"
 ) -> tuple[str, str]: ...
+def write_zeek(
+    frame: Any,
+    dest: str | None,
+    *,
+    format: str = "tsv",
+    path: str = "",
+    separator: str = "\t",
+    set_separator: str = ",",
+    empty_field: str = "(empty)",
+    unset_field: str = "-",
+    types: dict[str, str] = ...,
+    hints: dict[str, str] = ...,
+    stamps: str | None = "now",
+    time_format: str = "epoch",
+    include_unset: bool = False,
+    compression: str = "none",
+    compression_level: int | None = None,
+) -> tuple[int, int, int, int, list[tuple[str, str]]]: ...

@@ -11,6 +11,7 @@ __all__ = [
     "ZeekIncompleteLineWarning",
     "ZeekParseError",
     "ZeekSkippedLinesWarning",
+    "ZeekWriteWarning",
 ]
 
 
@@ -112,3 +113,27 @@ class ZeekIncompleteLineWarning(UserWarning):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (str(self), self.lines))
+
+
+class ZeekWriteWarning(UserWarning):
+    """A value was written in a form that reads back differently.
+
+    Zeek's TSV format writes a set or vector holding just one empty string as ``(empty)``,
+    the same as an empty set, and one holding just one null as ``-``, the same as an unset
+    set, so they read back so; JSON keeps them. JSON has no NaN or infinity: such doubles
+    are written as null, as Zeek writes them; TSV keeps them.
+
+    Attributes:
+        count: how many cells were written so.
+
+    Example:
+        >>> import warnings, zeekframe as zf
+        >>> warnings.simplefilter("error", zf.ZeekWriteWarning)  # make them fatal
+    """
+
+    def __init__(self, message: str, count: int) -> None:
+        super().__init__(message)
+        self.count = count
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.count))

@@ -160,6 +160,15 @@ impl JsonLayout {
         }
     }
 
+    /// The layout with the types the user declared (`fields=` with `types=`), which win over
+    /// the built-in ones and over typing keys by their values.
+    pub fn with_declared(mut self, declared: Option<(Vec<String>, Vec<String>)>) -> JsonLayout {
+        for (field, zeek_type) in declared.into_iter().flat_map(|(f, t)| f.into_iter().zip(t)) {
+            self.known.insert(field, ZeekType::parse(&zeek_type));
+        }
+        self
+    }
+
     pub(crate) fn output_name<'k>(&self, key: &'k str) -> Cow<'k, str> {
         if self.rename_underscore && key.contains('.') {
             Cow::Owned(key.replace('.', "_"))

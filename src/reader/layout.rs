@@ -30,11 +30,10 @@ impl ReadOptions {
                 types: Vec::new(),
                 type_names: Vec::new(),
                 slots: Vec::new(),
-                json: Some(JsonLayout::new(
-                    log_type,
-                    self.wanted(),
-                    self.rename_underscore,
-                )),
+                json: Some(
+                    JsonLayout::new(log_type, self.wanted(), self.rename_underscore)
+                        .with_declared(self.declared_types()?),
+                ),
             });
         }
         let (fields, type_names) = match &header.fields {
@@ -94,24 +93,32 @@ impl ReadOptions {
         })
     }
 
+    /// The user's `fields=` and `types=`, paired (every field a string without `types=`).
+    fn declared_types(&self) -> Result<Option<(Vec<String>, Vec<String>)>> {
+        let Some(fields) = &self.fields else {
+            return Ok(None);
+        };
+        let types = match &self.types {
+            Some(types) if types.len() == fields.len() => types.clone(),
+            Some(types) => {
+                return Err(Error::header(format!(
+                    "types= has {} entries but fields= has {}",
+                    types.len(),
+                    fields.len()
+                )))
+            }
+            None => vec!["string".to_owned(); fields.len()],
+        };
+        Ok(Some((fields.clone(), types)))
+    }
+
     fn headerless_layout(
         &self,
         header: &HeaderState,
         first_line: Option<&[u8]>,
     ) -> Result<(Vec<String>, Vec<String>)> {
-        if let Some(fields) = &self.fields {
-            let types = match &self.types {
-                Some(types) if types.len() == fields.len() => types.clone(),
-                Some(types) => {
-                    return Err(Error::header(format!(
-                        "types= has {} entries but fields= has {}",
-                        types.len(),
-                        fields.len()
-                    )))
-                }
-                None => vec!["string".to_owned(); fields.len()],
-            };
-            return Ok((fields.clone(), types));
+        if let Some(declared) = self.declared_types()? {
+            return Ok(declared);
         }
         let Some(log_type) = &self.log_type else {
             return Err(Error::header(
