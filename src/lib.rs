@@ -8,6 +8,7 @@ pub mod arrow_export;
 pub mod columns;
 #[cfg(feature = "parquet")]
 pub mod convert;
+pub mod cut;
 pub mod demo;
 pub mod error;
 #[cfg(feature = "polars-plugin")]

@@ -18,8 +18,8 @@ use arrow_array::RecordBatch;
 use arrow_array::RecordBatchReader;
 use arrow_schema::{Schema, SchemaRef};
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyIsADirectoryError, PyKeyboardInterrupt, PyMemoryError, PyOSError,
-    PyPermissionError, PyRuntimeError, PyValueError,
+    PyBrokenPipeError, PyFileNotFoundError, PyIsADirectoryError, PyKeyboardInterrupt,
+    PyMemoryError, PyOSError, PyPermissionError, PyRuntimeError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
@@ -160,6 +160,7 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
                 std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
                 std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
                 std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(message),
+                std::io::ErrorKind::BrokenPipe => PyBrokenPipeError::new_err(message),
                 _ => PyOSError::new_err(message),
             }
         }
@@ -542,6 +543,90 @@ type WriteReport = (u64, u64, u64, u64, Vec<(String, String)>);
 /// Write the batches of `frame` (anything with `__arrow_c_stream__`) as a Zeek log to `dest`
 /// (atomically), or to standard output when `dest` is None. `types` are Zeek types the caller
 /// insists on; `hints` are used where a column's values fit them.
+/// zeek-cut on `inputs` (paths, `-` for standard input) to standard output; notices
+/// (lines skipped, times kept as they are) go to standard error as they arise. Returns
+/// (lines read, lines written, lines skipped, times kept).
+#[pyfunction]
+#[pyo3(signature = (inputs, *, columns, negate=false, headers=0, minimal=false,
+    time_zone=None, time_format=None, output_separator=None, block_bytes=None))]
+#[allow(clippy::too_many_arguments)]
+fn cut(
+    py: Python<'_>,
+    inputs: Vec<String>,
+    columns: Vec<String>,
+    negate: bool,
+    headers: u8,
+    minimal: bool,
+    time_zone: Option<&str>,
+    time_format: Option<String>,
+    output_separator: Option<String>,
+    block_bytes: Option<usize>,
+) -> PyResult<(u64, u64, u64, u64)> {
+    use crate::cut::{CutOptions, Cutter, Headers, Zone, DEFAULT_TIME_FORMAT};
+    let mut options = CutOptions::new(columns.into_iter().map(String::into_bytes).collect());
+    options.negate = negate;
+    options.minimal = minimal;
+    options.headers = match headers {
+        0 => Headers::None,
+        1 => Headers::First,
+        _ => Headers::All,
+    };
+    let zone = match time_zone {
+        None => None,
+        Some("local") => Some(Zone::Local),
+        Some("utc") => Some(Zone::Utc),
+        Some(other) => {
+            return Err(PyValueError::new_err(format!(
+                "time_zone={other:?} is not one of 'local', 'utc', None"
+            )))
+        }
+    };
+    options.time = zone.map(|z| {
+        (
+            z,
+            time_format.unwrap_or_else(|| DEFAULT_TIME_FORMAT.to_owned()),
+        )
+    });
+    options.output_separator = match output_separator.as_deref().map(str::as_bytes) {
+        None => None,
+        Some([byte]) => Some(*byte),
+        Some(_) => {
+            return Err(PyValueError::new_err(
+                "the output field separator must be a single character",
+            ))
+        }
+    };
+    if let Some(bytes) = block_bytes {
+        options.block_bytes = bytes;
+    }
+    let summary = run(py, |cancel| {
+        let mut cutter = Cutter::new(&options)?;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let mut notice = |n: crate::cut::Notice| {
+            let line = format!("zeekframe cut: {}:{}: {}\n", n.path, n.line, n.message);
+            // A closed standard error must not stop the output.
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        };
+        for input in &inputs {
+            let (path, name) = if input == "-" {
+                ("/dev/stdin", "standard input")
+            } else {
+                (input.as_str(), input.as_str())
+            };
+            let (mut reader, _) = crate::source::open(path, None, false)?;
+            cutter.cut(&mut reader, name, &mut out, &mut notice, &cancel)?;
+        }
+        Ok(cutter.summary())
+    })?;
+    Ok((
+        summary.lines,
+        summary.written,
+        summary.skipped,
+        summary.bad_times,
+    ))
+}
+
 #[pyfunction]
 #[pyo3(signature = (frame, dest, *, format="tsv", path=String::new(), separator="\t".to_owned(),
     set_separator=",".to_owned(), empty_field="(empty)".to_owned(), unset_field="-".to_owned(),
@@ -937,5 +1022,6 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(read_layout_of_all_blocks, module)?)?;
     module.add_function(wrap_pyfunction!(scan_range, module)?)?;
     module.add_function(wrap_pyfunction!(write_zeek, module)?)?;
+    module.add_function(wrap_pyfunction!(cut, module)?)?;
     Ok(())
 }

@@ -111,3 +111,15 @@ def write_zeek(
     compression: str = "none",
     compression_level: int | None = None,
 ) -> tuple[int, int, int, int, list[tuple[str, str]]]: ...
+def cut(
+    inputs: list[str],
+    *,
+    columns: list[str],
+    negate: bool = False,
+    headers: int = 0,
+    minimal: bool = False,
+    time_zone: str | None = None,
+    time_format: str | None = None,
+    output_separator: str | None = None,
+    block_bytes: int | None = None,
+) -> tuple[int, int, int, int]: ...

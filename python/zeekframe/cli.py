@@ -5,6 +5,7 @@ Example:
     $ zeekframe report --conn demo-data/conn.log --http demo-data/http.log --out report
     $ zeekframe convert conn.log.gz -o conn.parquet --sample 0.1 --seed 42
     $ zeekframe schema conn.log
+    $ zeekframe cut -d ts id.orig_h id.resp_p < conn.log
 """
 
 from __future__ import annotations
@@ -113,6 +114,133 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+class _HeaderMode(argparse.Action):
+    """zeek-cut's -c/-C/-m/-M: the last one given wins."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        namespace.headers, namespace.minimal = self.const
+
+
+class _TimeMode(argparse.Action):
+    """zeek-cut's -d/-u (a clock) and -D/-U (a clock and a format): the last clock wins."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        namespace.time_zone = self.const
+        if isinstance(values, str):
+            namespace.time_format = values
+
+
+def _time_format_from_env() -> str | None:
+    fmt = os.environ.get("ZEEK_CUT_TIMEFMT")
+    if fmt is None:
+        fmt = os.environ.get("BRO_CUT_TIMEFMT")
+        if fmt is not None:
+            print(
+                "zeekframe cut: warning: using legacy environment variable BRO_CUT_TIMEFMT, "
+                "set ZEEK_CUT_TIMEFMT instead",
+                file=sys.stderr,
+            )
+    return fmt
+
+
+def _cut(args: argparse.Namespace) -> int:
+    from zeekframe import _core
+
+    time_format = args.time_format
+    if args.time_zone is not None and time_format is None:
+        time_format = _time_format_from_env()
+    if args.time_zone is not None and time_format == "":
+        print("zeekframe cut: time format string cannot be empty", file=sys.stderr)
+        return 1
+    sys.stdout.flush()
+    try:
+        _core.cut(
+            args.read or ["-"],
+            columns=args.columns,
+            negate=args.negate,
+            headers=args.headers,
+            minimal=args.minimal,
+            time_zone=args.time_zone,
+            time_format=time_format,
+            output_separator=args.output_separator,
+        )
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as a pipe's writer does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        print(f"zeekframe cut: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_cut(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cut = commands.add_parser(
+        "cut",
+        help="zeek-cut: the given columns of Zeek TSV logs, as text",
+        description=(
+            "Extract the given columns from Zeek TSV logs on standard input (or -r files, "
+            "plain, gz or zst) to standard output, as zeek-cut does. If no columns are "
+            "given, all are selected. Header blocks are left out unless asked for."
+        ),
+        epilog=(
+            "For -d and -u the time format can be set in the environment variable "
+            "ZEEK_CUT_TIMEFMT. Example: zeekframe cut -d ts id.orig_h id.orig_p < conn.log"
+        ),
+    )
+    cut.add_argument("columns", nargs="*", help="the columns to write, in this order")
+    cut.set_defaults(headers=0, minimal=False, time_zone=None, time_format=None)
+    for flag, const, text in (
+        ("-c", (1, False), "include the first format header block in the output"),
+        ("-C", (2, False), "include all format header blocks in the output"),
+        ("-m", (1, True), "include the first header block in minimal view (the names only)"),
+        ("-M", (2, True), "include all header blocks in minimal view"),
+    ):
+        cut.add_argument(flag, action=_HeaderMode, nargs=0, const=const, help=text)
+    cut.add_argument(
+        "-d",
+        action=_TimeMode,
+        nargs=0,
+        const="local",
+        help="convert time values into human-readable format",
+    )
+    cut.add_argument(
+        "-D",
+        action=_TimeMode,
+        metavar="FMT",
+        const="local",
+        help="like -d, with this strftime(3) format",
+    )
+    cut.add_argument(
+        "-u", action=_TimeMode, nargs=0, const="utc", help="like -d, in UTC instead of local time"
+    )
+    cut.add_argument(
+        "-U",
+        action=_TimeMode,
+        metavar="FMT",
+        const="utc",
+        help="like -D, in UTC instead of local time",
+    )
+    cut.add_argument(
+        "-F",
+        dest="output_separator",
+        metavar="OFS",
+        help="a different output field separator (one character)",
+    )
+    cut.add_argument(
+        "-n", dest="negate", action="store_true", help="print all fields *except* those specified"
+    )
+    cut.add_argument(
+        "-r",
+        "--read",
+        action="append",
+        metavar="FILE",
+        help="read this log (- for standard input; repeatable) instead of standard input",
+    )
+    cut.set_defaults(run=_cut)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``zeekframe`` command line.
 
@@ -172,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     schema.add_argument("source")
     schema.add_argument("--log-type", help="for logs without a header: conn, http, ...")
     schema.set_defaults(run=_schema)
+    _add_cut(commands)
     args = parser.parse_args(argv)
     from zeekframe.exceptions import ZeekError
 
