@@ -15,6 +15,7 @@ pub mod error;
 mod expressions;
 pub mod format;
 pub mod json;
+pub mod net;
 pub mod pushdown;
 pub mod reader;
 pub mod source;

@@ -275,7 +275,7 @@ fn options(
 
 /// A filter from the Python translator's tuples: `("and", [p, ...])`, `("or", [p, ...])`,
 /// `("not", p)`, `("cmp", column, op, literal)`, `("in", column, [literal, ...])`,
-/// `("null", column, negated)`; a literal is `(kind, value)` with kind int, float, str, bool
+/// `("null", column, negated)`, `("subnet", column, [network, ...])`; a literal is `(kind, value)` with kind int, float, str, bool
 /// or us (microseconds since the epoch).
 fn predicate(node: &Bound<'_, PyAny>) -> PyResult<Predicate> {
     let tag: String = node.get_item(0)?.extract()?;
@@ -316,6 +316,11 @@ fn predicate(node: &Bound<'_, PyAny>) -> PyResult<Predicate> {
         "null" => Predicate::IsNull {
             column: item(1)?.extract()?,
             negated: item(2)?.extract()?,
+        },
+        "subnet" => Predicate::InSubnet {
+            column: item(1)?.extract()?,
+            networks: crate::net::Networks::parse(&item(2)?.extract::<Vec<String>>()?)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?,
         },
         other => {
             return Err(PyValueError::new_err(format!(
@@ -543,6 +548,14 @@ type WriteReport = (u64, u64, u64, u64, Vec<(String, String)>);
 /// Write the batches of `frame` (anything with `__arrow_c_stream__`) as a Zeek log to `dest`
 /// (atomically), or to standard output when `dest` is None. `types` are Zeek types the caller
 /// insists on; `hints` are used where a column's values fit them.
+/// Check networks for `zf.in_subnet` before they reach a plugin (a clear error up front).
+#[pyfunction]
+fn check_networks(networks: Vec<String>) -> PyResult<()> {
+    crate::net::Networks::parse(&networks)
+        .map(|_| ())
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// zeek-cut on `inputs` (paths, `-` for standard input) to standard output; notices
 /// (lines skipped, times kept as they are) go to standard error as they arise. Returns
 /// (lines read, lines written, lines skipped, times kept).
@@ -1023,5 +1036,6 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(scan_range, module)?)?;
     module.add_function(wrap_pyfunction!(write_zeek, module)?)?;
     module.add_function(wrap_pyfunction!(cut, module)?)?;
+    module.add_function(wrap_pyfunction!(check_networks, module)?)?;
     Ok(())
 }

@@ -4,6 +4,7 @@ eagerly (read_zeek) and lazily (scan_zeek)."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,38 @@ from zeekframe import _core
 PUSHABLE = (pl.UInt64, pl.Int64, pl.UInt16, pl.Float64, pl.Datetime, pl.Boolean, pl.String)
 
 
+def _address_columns(frame: pl.DataFrame) -> list[str]:
+    """String columns whose every value is an IP address (Zeek's addr columns)."""
+    found = []
+    for name, dtype in frame.schema.items():
+        if not isinstance(dtype, pl.String):
+            continue
+        values = frame[name].drop_nulls().unique().head(50).to_list()
+        try:
+            if values and all(ipaddress.ip_address(v) for v in values):
+                found.append(name)
+        except ValueError:
+            pass
+    return found
+
+
+def _subnet_atom(draw: st.DrawFn, frame: pl.DataFrame, column: str) -> pl.Expr:
+    """``zf.in_subnet`` with networks around the column's own addresses."""
+    values = frame[column].drop_nulls().unique(maintain_order=True).head(20).to_list()
+    networks = []
+    for value in draw(st.lists(st.sampled_from(values), min_size=0, max_size=4)):
+        address = ipaddress.ip_address(value)
+        prefix = draw(st.integers(0, address.max_prefixlen))
+        networks.append(str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)))
+    return zf.in_subnet(column, networks)
+
+
 def _atom(draw: st.DrawFn, frame: pl.DataFrame) -> pl.Expr:
     """One comparison, membership or null test on a column, with literals taken from the
     column's own values so that some rows match."""
+    addresses = _address_columns(frame)
+    if addresses and draw(st.integers(0, 3)) == 0:
+        return _subnet_atom(draw, frame, draw(st.sampled_from(addresses)))
     candidates = [c for c, t in frame.schema.items() if isinstance(t, (*PUSHABLE, pl.Categorical))]
     if not candidates:
         return pl.lit(True)
@@ -107,12 +137,18 @@ def test_pushed_filters_leave_nothing_to_polars() -> None:
     """The filters of the report translate completely, so the parser does all the work."""
     from zeekframe._pushdown import translate
 
-    schema = {"id.resp_p": pl.UInt16(), "mime_category": pl.Enum(["exploit", "executable"])}
+    schema = {
+        "id.resp_p": pl.UInt16(),
+        "id.resp_h": pl.String(),
+        "mime_category": pl.Enum(["exploit", "executable"]),
+    }
     for predicate in [
         pl.col("id.resp_p") != 80,
         ~pl.col("id.resp_p").is_in([80, 8080]),
         pl.col("mime_category").is_in(["exploit", "executable"]) & (pl.col("id.resp_p") > 1024),
         pl.col("mime_category").is_not_null() | (pl.col("id.resp_p") == 81),
+        zf.in_subnet("id.resp_h", ["10.0.0.0/8", "2001:db8::/32"]) & (pl.col("id.resp_p") != 80),
+        ~zf.in_subnet("id.resp_h", "192.168.0.0/16"),
     ]:
         pushed, complete = translate(predicate, schema)
         assert pushed is not None

@@ -5,8 +5,12 @@ Example:
     >>> conn = zf.read_zeek("conn.log.gz")  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from zeekframe._core import __version__
-from zeekframe.convert import ConvertResult, convert
 from zeekframe.exceptions import (
     ZeekError,
     ZeekIncompleteLineWarning,
@@ -14,10 +18,32 @@ from zeekframe.exceptions import (
     ZeekSkippedLinesWarning,
     ZeekWriteWarning,
 )
-from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek, zeek_log_types
-from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
-from zeekframe.tail import ZeekTail
-from zeekframe.write import write_zeek
+
+if TYPE_CHECKING:
+    from zeekframe.convert import ConvertResult, convert
+    from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek, zeek_log_types
+    from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
+    from zeekframe.net import community_id, in_subnet
+    from zeekframe.tail import ZeekTail
+    from zeekframe.write import write_zeek
+
+# Imported on first use, so that `import zeekframe` (and the command line, such as
+# `zeekframe cut`) does not pay for importing Polars until something needs it.
+_LAZY = {
+    "ConvertResult": "zeekframe.convert",
+    "convert": "zeekframe.convert",
+    "ZeekSchema": "zeekframe.io",
+    "read_zeek": "zeekframe.io",
+    "read_zeek_schema": "zeekframe.io",
+    "scan_zeek": "zeekframe.io",
+    "zeek_log_types": "zeekframe.io",
+    "REPORT_MIME_CATEGORIES": "zeekframe.mime",
+    "mime_category": "zeekframe.mime",
+    "ZeekTail": "zeekframe.tail",
+    "community_id": "zeekframe.net",
+    "in_subnet": "zeekframe.net",
+    "write_zeek": "zeekframe.write",
+}
 
 __all__ = [
     "REPORT_MIME_CATEGORIES",
@@ -30,7 +56,9 @@ __all__ = [
     "ZeekTail",
     "ZeekWriteWarning",
     "__version__",
+    "community_id",
     "convert",
+    "in_subnet",
     "mime_category",
     "read_zeek",
     "read_zeek_schema",
@@ -38,3 +66,16 @@ __all__ = [
     "write_zeek",
     "zeek_log_types",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zeekframe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

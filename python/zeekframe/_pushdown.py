@@ -3,15 +3,17 @@
 Polars hands an IO source its predicate as an expression; ``Expr.meta.serialize(format=
 "json")`` gives its tree. The format is not stable across Polars versions, so translation is
 best effort by design: each conjunct of the predicate that is recognised exactly (a column
-compared with a literal, ``is_in``, null checks, and/or/not of those, on column types whose
-semantics the parser reproduces) is pushed down, and whatever is not is left to Polars. A
-conjunct is never half-translated: the parser's rows must be exactly Polars' rows.
+compared with a literal, ``is_in``, null checks, ``zf.in_subnet``, and/or/not of those, on
+column types whose semantics the parser reproduces) is pushed down, and whatever is not is
+left to Polars. A conjunct is never half-translated: the parser's rows must be exactly Polars' rows.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import pickle
 from collections.abc import Mapping
 from typing import Any, Union
 
@@ -21,7 +23,8 @@ __all__ = ["Filter", "translate"]
 
 Filter = tuple[Any, ...]
 """A node for the parser: ("and"|"or", [nodes]), ("not", node), ("cmp", col, op, literal),
-("in", col, [literals]), ("null", col, negated); a literal is (kind, value)."""
+("in", col, [literals]), ("null", col, negated), ("subnet", col, [networks]); a literal is
+(kind, value)."""
 
 _COMPARISONS = {"Eq": "eq", "NotEq": "ne", "Lt": "lt", "LtEq": "le", "Gt": "gt", "GtEq": "ge"}
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
@@ -56,7 +59,16 @@ def translate(predicate: pl.Expr, schema: Mapping[str, pl.DataType]) -> tuple[Fi
     for conjunct in _conjuncts(tree):
         try:
             pushed.append(_node(conjunct, schema))
-        except (_Untranslatable, KeyError, TypeError, ValueError, IndexError, AttributeError):
+        except (
+            _Untranslatable,
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            AttributeError,
+            pickle.UnpicklingError,
+            EOFError,
+        ):
             complete = False
     if not pushed:
         return None, False
@@ -94,6 +106,8 @@ def _node(tree: Json, schema: Mapping[str, pl.DataType]) -> Filter:
     if "Function" in tree:
         function = tree["Function"]["function"]
         inputs = tree["Function"]["input"]
+        if isinstance(function, dict) and "FfiPlugin" in function:
+            return _plugin_node(function["FfiPlugin"], inputs, schema)
         boolean = function.get("Boolean") if isinstance(function, dict) else None
         if boolean == "Not":
             return ("not", _node(inputs[0], schema))
@@ -106,6 +120,43 @@ def _node(tree: Json, schema: Mapping[str, pl.DataType]) -> Filter:
             values = _list_literal(inputs[1]["Literal"])
             return ("in", column, [_python_literal(v, schema[column]) for v in values])
     raise _Untranslatable
+
+
+class _PlainData(pickle.Unpickler):
+    """Unpickles containers of plain values only.
+
+    A plugin's kwargs are a dict of lists of strings: nothing in them may name a class or a
+    function to call.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def _plugin_node(
+    plugin: dict[str, Any], inputs: list[Json], schema: Mapping[str, pl.DataType]
+) -> Filter:
+    """``zf.in_subnet`` on a text column: the parser evaluates it with the same code."""
+    from zeekframe import _core
+
+    if plugin.get("symbol") != "in_subnet":
+        raise _Untranslatable
+    if os.path.realpath(str(plugin.get("lib"))) != os.path.realpath(_core.__file__):
+        raise _Untranslatable
+    (argument,) = inputs
+    if isinstance(argument, dict) and "Cast" in argument:
+        cast = argument["Cast"]
+        if cast.get("dtype") != {"Literal": "String"}:
+            raise _Untranslatable
+        argument = cast["expr"]
+    column = _column(argument, schema)
+    if not isinstance(schema[column], (pl.String, pl.Categorical, pl.Enum)):
+        raise _Untranslatable
+    kwargs = _PlainData(io.BytesIO(bytes(plugin["kwargs"]))).load()
+    networks = kwargs["networks"]
+    if not (isinstance(networks, list) and all(isinstance(n, str) for n in networks)):
+        raise _Untranslatable
+    return ("subnet", column, networks)
 
 
 def _column(tree: Json, schema: Mapping[str, pl.DataType]) -> str:

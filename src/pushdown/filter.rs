@@ -64,6 +64,12 @@ pub enum Predicate {
         column: String,
         negated: bool,
     },
+    /// `zf.in_subnet`: the address is in one of the networks (null for null; a value that
+    /// is not an address is an error, as in the expression).
+    InSubnet {
+        column: String,
+        networks: crate::net::Networks,
+    },
 }
 
 /// Three-valued truth of one row.
@@ -87,7 +93,8 @@ impl Predicate {
             Predicate::Not(inner) => inner.collect_columns(out),
             Predicate::Compare { column, .. }
             | Predicate::IsIn { column, .. }
-            | Predicate::IsNull { column, .. } => {
+            | Predicate::IsNull { column, .. }
+            | Predicate::InSubnet { column, .. } => {
                 if !out.contains(&column.as_str()) {
                     out.push(column);
                 }
@@ -138,6 +145,13 @@ impl Predicate {
             } => match column(name) {
                 None => Ok(vec![NULL; rows]),
                 Some(array) => is_in(name, &array, values),
+            },
+            Predicate::InSubnet {
+                column: name,
+                networks,
+            } => match column(name) {
+                None => Ok(vec![NULL; rows]),
+                Some(array) => in_subnet(name, &array, networks),
             },
         }
     }
@@ -259,6 +273,73 @@ fn float_order(a: f64, b: f64) -> Ordering {
         (true, false) => Ordering::Greater,
         (false, true) => Ordering::Less,
         (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+fn in_subnet(name: &str, array: &ArrayRef, networks: &crate::net::Networks) -> Result<Vec<u8>> {
+    let member = |text: &[u8]| {
+        networks
+            .contains_text(text)
+            .map(u8::from)
+            .ok_or_else(|| crate::net::Networks::not_an_address("in_subnet", name, text))
+    };
+    fn each<'a>(
+        len: usize,
+        is_null: impl Fn(usize) -> bool,
+        value: impl Fn(usize) -> &'a [u8],
+        member: impl Fn(&[u8]) -> Result<u8>,
+    ) -> Result<Vec<u8>> {
+        (0..len)
+            .map(|r| {
+                if is_null(r) {
+                    Ok(NULL)
+                } else {
+                    member(value(r))
+                }
+            })
+            .collect()
+    }
+    match array.data_type() {
+        DataType::Null => Ok(vec![NULL; array.len()]),
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            each(a.len(), |r| a.is_null(r), |r| a.value(r).as_bytes(), member)
+        }
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            each(a.len(), |r| a.is_null(r), |r| a.value(r).as_bytes(), member)
+        }
+        DataType::Dictionary(key, _) if **key == DataType::UInt32 => {
+            let a = array.as_dictionary::<UInt32Type>();
+            let names = a.values().as_string::<i32>();
+            // Each distinct value once; a bad one is an error only where a row uses it.
+            let by_key: Vec<Option<u8>> = (0..names.len())
+                .map(|k| {
+                    networks
+                        .contains_text(names.value(k).as_bytes())
+                        .map(u8::from)
+                })
+                .collect();
+            let keys = a.keys();
+            (0..keys.len())
+                .map(|r| {
+                    if keys.is_null(r) {
+                        return Ok(NULL);
+                    }
+                    let k = keys.value(r) as usize;
+                    by_key.get(k).copied().flatten().ok_or_else(|| {
+                        crate::net::Networks::not_an_address(
+                            "in_subnet",
+                            name,
+                            names.value(k).as_bytes(),
+                        )
+                    })
+                })
+                .collect()
+        }
+        other => Err(Error::schema(format!(
+            "in_subnet needs a column of addresses as text, and {name:?} is {other}"
+        ))),
     }
 }
 
