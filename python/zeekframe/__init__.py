@@ -22,6 +22,7 @@ from zeekframe.exceptions import (
 if TYPE_CHECKING:
     from zeekframe.convert import ConvertResult, convert
     from zeekframe.io import ZeekSchema, read_zeek, read_zeek_schema, scan_zeek, zeek_log_types
+    from zeekframe.joins import join_by_uid
     from zeekframe.mime import REPORT_MIME_CATEGORIES, mime_category
     from zeekframe.net import community_id, in_subnet
     from zeekframe.tail import ZeekTail
@@ -40,6 +41,7 @@ _LAZY = {
     "REPORT_MIME_CATEGORIES": "zeekframe.mime",
     "mime_category": "zeekframe.mime",
     "ZeekTail": "zeekframe.tail",
+    "join_by_uid": "zeekframe.joins",
     "community_id": "zeekframe.net",
     "in_subnet": "zeekframe.net",
     "write_zeek": "zeekframe.write",
@@ -59,6 +61,7 @@ __all__ = [
     "community_id",
     "convert",
     "in_subnet",
+    "join_by_uid",
     "mime_category",
     "read_zeek",
     "read_zeek_schema",
