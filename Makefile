@@ -55,6 +55,7 @@ bench: build
 	$(PY) benches/bench_json.py
 	$(PY) benches/bench_dask.py
 	$(PY) benches/bench_hostile.py
+	$(PY) benches/bench_tools.py
 
 # Coverage-guided fuzzing (libFuzzer through cargo fuzz, AddressSanitizer, debug assertions):
 # `make fuzz` runs each optimized target FUZZ_SECONDS, growing fuzz/corpus-local; `make
