@@ -520,3 +520,55 @@ def test_large_frames_go_through_all_slices_in_order(tmp_path: Path) -> None:
     text = (tmp_path / "big.log").read_text()
     # Eight header lines, the rows, and #close.
     assert text.count("\n") == rows + 9
+
+
+# --------------------------------------------------------------------------------------------
+# zeekframe cat: read, filter, write back
+# --------------------------------------------------------------------------------------------
+
+RITA_CONN = "rita/test_data__missing_host__2024-04-19__conn.0*.log.gz"
+
+
+def test_cat_filters_while_reading_and_writes_typed_logs(
+    corpus: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from zeekframe.cli import main
+
+    source = str(corpus / RITA_CONN)
+    out = tmp_path / "out.log.gz"
+    nets = "64.0.0.0/8,2001:db8::/32"
+    status = main(["cat", source, "--filter", "id.resp_p != 443 AND proto = 'tcp'",
+                   "--in-subnet", "id.resp_h", nets, "-o", str(out)])  # fmt: skip
+    assert status == 0, capfd.readouterr().err
+    expected = zf.read_zeek(source).filter(
+        (pl.col("id.resp_p") != 443)
+        & (pl.col("proto") == "tcp")
+        & zf.in_subnet("id.resp_h", nets.split(","))
+    )
+    assert expected.height > 0
+    assert_frame_equal(zf.read_zeek(out), expected)
+    assert zf.read_zeek_schema(out).zeek_types == zf.read_zeek_schema(source).zeek_types
+    assert f"wrote {expected.height:,} rows" in capfd.readouterr().err
+    # Columns, JSON by name, and standard output.
+    json_out = tmp_path / "out.json"
+    https = "id.resp_p IN (443, 8443)"
+    assert main(["cat", source, "--columns", "uid,id.resp_p", "--filter", https,
+                 "-o", str(json_out)]) == 0  # fmt: skip
+    expected_https = (
+        zf.read_zeek(source)
+        .filter(pl.col("id.resp_p").is_in([443, 8443]))
+        .select("uid", "id.resp_p")
+    )
+    back = zf.read_zeek(json_out, fields=["uid", "id.resp_p"], types=["string", "port"])
+    assert_frame_equal(back, expected_https)
+    capfd.readouterr()
+    assert (
+        main(["cat", source, "--columns", "uid", "--filter", "uid = 'nope'", "--no-open-close"])
+        == 0
+    )
+    assert capfd.readouterr().out.splitlines()[-1] == "#types\tstring"
+    # A bad filter is one line on standard error.
+    assert main(["cat", source, "--filter", "nope = 3", "-o", str(out)]) == 1
+    err = capfd.readouterr().err
+    assert err.startswith('zeekframe: unable to find column "nope"')
+    assert "plan" not in err

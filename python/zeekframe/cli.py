@@ -6,15 +6,18 @@ Example:
     $ zeekframe convert conn.log.gz -o conn.parquet --sample 0.1 --seed 42
     $ zeekframe schema conn.log
     $ zeekframe cut -d ts id.orig_h id.resp_p < conn.log
+    $ zeekframe cat 'logs/*.log.gz' --filter 'id.resp_p != 80' -o out.log
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main"]
 
@@ -241,6 +244,109 @@ def _add_cut(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     cut.set_defaults(run=_cut)
 
 
+_DOTTED = re.compile(r"(?<![\w.\"])([A-Za-z_]\w*(?:\.\w+)+)(?![\w\"(])")
+
+
+def filter_expression(text: str) -> Any:
+    """A ``--filter`` as a Polars expression.
+
+    The filter is a SQL condition (``id.resp_p != 80 AND proto = 'tcp'``, ``NOT id.resp_p
+    IN (80, 8080)``) in which Zeek's dotted names need no quotes.
+
+    Example:
+        >>> filter_expression("id.resp_p != 80 and service = 'http'")  # doctest: +SKIP
+    """
+    import polars as pl
+
+    # Quote dotted names outside string literals, so SQL does not take them for table.column.
+    parts = re.split(r"('(?:[^']|'')*')", text)
+    quoted = [p if i % 2 else _DOTTED.sub(r'"\1"', p) for i, p in enumerate(parts)]
+    return pl.sql_expr("".join(quoted))
+
+
+def _cat(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from zeekframe.io import read_zeek_schema, scan_zeek
+    from zeekframe.net import in_subnet
+    from zeekframe.write import write_zeek
+
+    sources = args.source
+    query = scan_zeek(sources, on_bad_line="skip" if args.skip_bad_lines else "raise")
+    conditions = []
+    if args.filter:
+        conditions.append(filter_expression(args.filter))
+    for column, networks in args.in_subnet or []:
+        conditions.append(in_subnet(column, networks.split(",")))
+    if conditions:
+        query = query.filter(
+            pl.all_horizontal(conditions) if len(conditions) > 1 else conditions[0]
+        )
+    if args.columns:
+        query = query.select(args.columns.split(","))
+    schema = read_zeek_schema(sources[0] if len(sources) == 1 else sources)
+    sys.stdout.flush()
+    try:
+        rows = write_zeek(
+            query,
+            args.output,
+            types=schema,
+            path=args.path,
+            format=args.format,
+            open_close=None if args.no_open_close else "now",
+        )
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    if args.output is not None:
+        print(f"wrote {rows:,} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_cat(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cat = commands.add_parser(
+        "cat",
+        help="read logs, keep the rows a filter selects, write them back as a Zeek log",
+        description=(
+            "Read Zeek logs (TSV or JSON, plain, gz or zst, globs and directories), keep the "
+            "rows that --filter and --in-subnet select (applied while parsing) and the "
+            "--columns asked for, and write them as a Zeek log (TSV, or JSON by -o's name "
+            "or --format), typed as the first input's header says."
+        ),
+        epilog=(
+            "Example: zeekframe cat 'logs/*.log.gz' --filter 'id.resp_p != 80' "
+            "--in-subnet id.orig_h 10.0.0.0/8,192.168.0.0/16 -o out.log"
+        ),
+    )
+    cat.add_argument("source", nargs="+", help="logs, directories or globs")
+    cat.add_argument("-o", "--output", help="the log to write (default: standard output)")
+    cat.add_argument("--filter", help='a SQL condition on the columns, such as "id.resp_p != 80"')
+    cat.add_argument(
+        "--in-subnet",
+        nargs=2,
+        action="append",
+        metavar=("COLUMN", "NETWORKS"),
+        help="keep rows whose COLUMN is in one of the comma-separated NETWORKS (repeatable)",
+    )
+    cat.add_argument("--columns", help="comma-separated columns to keep, in this order")
+    cat.add_argument("--format", choices=("tsv", "json"), help="default: by -o's name, else tsv")
+    cat.add_argument("--path", help="#path of the output (default: the input's)")
+    cat.add_argument("--no-open-close", action="store_true", help="leave out #open and #close")
+    cat.add_argument("--skip-bad-lines", action="store_true", help="skip (and count) bad lines")
+    cat.set_defaults(run=_cat)
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Whether ``exc`` is about the input or the options (said in one line), not a bug."""
+    from zeekframe.exceptions import ZeekError
+
+    polars = sys.modules.get("polars")
+    if polars is not None and isinstance(exc, polars.exceptions.PolarsError):
+        return True  # such as a --filter that does not parse or names no column
+    return isinstance(exc, (ZeekError, OSError, ValueError))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``zeekframe`` command line.
 
@@ -301,13 +407,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     schema.add_argument("--log-type", help="for logs without a header: conn, http, ...")
     schema.set_defaults(run=_schema)
     _add_cut(commands)
+    _add_cat(commands)
     args = parser.parse_args(argv)
-    from zeekframe.exceptions import ZeekError
-
     try:
         return int(args.run(args))
-    except (ZeekError, OSError, ValueError) as exc:
-        print(f"zeekframe: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        # Polars adds the query plan after a blank line: the first part says what is wrong.
+        print(f"zeekframe: {str(exc).split(chr(10) * 2)[0]}", file=sys.stderr)
         return 1
 
 
