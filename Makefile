@@ -61,7 +61,7 @@ bench: build
 # `make fuzz` runs each optimized target FUZZ_SECONDS, growing fuzz/corpus-local; `make
 # fuzz-smoke` runs each unoptimized target (a quicker build) briefly on the committed seeds.
 # A finding lands in fuzz/artifacts/TARGET/.
-FUZZ_TARGETS       := tsv_header tsv_log json_log values byte_ranges
+FUZZ_TARGETS       := tsv_header tsv_log json_log values byte_ranges cut_write
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
 CARGO_FUZZ_VERSION := 0.13.2

@@ -115,6 +115,9 @@ def main() -> None:
         for _ in range(20)
     ]
     write("byte_ranges", ranges)
+    # cut_write: the cut options byte, then a whole log (zeek-cut's own fixtures among them).
+    cuts = small_logs(["zeek/*zeek-cut-logs*"]) + tsv[:20]
+    write("cut_write", [bytes([rng.randrange(256)]) + b for b in cuts])
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ type, with hostile strings and markers, read back exactly.
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import re
 import subprocess
 import sys
@@ -235,6 +236,19 @@ def times() -> st.SearchStrategy[datetime]:
     )
 
 
+ADDRESSES = st.one_of(
+    st.integers(0, 2**32 - 1).map(lambda i: str(ipaddress.IPv4Address(i))),
+    st.integers(0, 2**128 - 1).map(lambda i: str(ipaddress.IPv6Address(i))),
+)
+SUBNETS = st.one_of(
+    st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)).map(
+        lambda t: str(ipaddress.ip_network((t[0], t[1]), strict=False))
+    ),
+    st.tuples(st.integers(0, 2**128 - 1), st.integers(0, 128)).map(
+        lambda t: str(ipaddress.ip_network((ipaddress.IPv6Address(t[0]), t[1]), strict=False))
+    ),
+)
+
 COLUMNS: dict[str, tuple[pl.DataType, st.SearchStrategy[object]]] = {
     "time": (TIME, times()),
     "interval": (pl.Duration("us"), I64.map(lambda us: timedelta(microseconds=us // 1000))),
@@ -254,6 +268,12 @@ COLUMNS: dict[str, tuple[pl.DataType, st.SearchStrategy[object]]] = {
         ),
     ),
     "vector[double]": (pl.List(pl.Float64), st.lists(st.floats(), max_size=3)),
+    "addr": (pl.String(), ADDRESSES),
+    "subnet": (pl.String(), SUBNETS),
+    "set[addr]": (pl.List(pl.String), st.lists(ADDRESSES, max_size=3)),
+    "vector[string]": (pl.List(pl.String), st.lists(HOSTILE, max_size=3)),
+    "set[port]": (pl.List(pl.UInt16), st.lists(st.integers(0, 65535), max_size=3)),
+    "vector[bool]": (pl.List(pl.Boolean), st.lists(st.booleans(), max_size=3)),
 }
 
 

@@ -8,6 +8,8 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from zeekframe._core import __version__
@@ -82,3 +84,17 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package, whose functions are not hidden by submodules of the same name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing the submodule zeekframe.convert sets the package's attribute `convert`
+        # to that module; the attribute is the function (found by __getattr__), as always.
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

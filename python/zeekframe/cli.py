@@ -133,6 +133,17 @@ class _TimeMode(argparse.Action):
             namespace.time_format = values
 
 
+def _reader_went_away() -> int:
+    """The reader of standard output went away (``| head``): stop quietly.
+
+    As a pipe's writer does; standard output becomes /dev/null so that Python's own flush at
+    exit does not fail too.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
 def _time_format_from_env() -> str | None:
     fmt = os.environ.get("ZEEK_CUT_TIMEFMT")
     if fmt is None:
@@ -168,10 +179,7 @@ def _cut(args: argparse.Namespace) -> int:
             output_separator=args.output_separator,
         )
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, as a pipe's writer does.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        return _reader_went_away()
     except Exception as exc:
         print(f"zeekframe cut: {exc}", file=sys.stderr)
         return 1
@@ -296,9 +304,7 @@ def _cat(args: argparse.Namespace) -> int:
             open_close=None if args.no_open_close else "now",
         )
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        return _reader_went_away()
     if args.output is not None:
         print(f"wrote {rows:,} rows to {args.output}", file=sys.stderr)
     return 0

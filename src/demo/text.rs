@@ -5,33 +5,14 @@ use super::Rng;
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 #[inline]
-pub(crate) fn uint(out: &mut Vec<u8>, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+pub(crate) fn uint(out: &mut Vec<u8>, value: u64) {
+    crate::write::numbers::push_u64(out, value);
 }
 
 /// Microseconds as Zeek writes times and intervals: seconds, a dot and six decimals.
 #[inline]
 pub(crate) fn micros(out: &mut Vec<u8>, value: u64) {
-    uint(out, value / 1_000_000);
-    out.push(b'.');
-    let fraction = value % 1_000_000;
-    let mut digits = [b'0'; 6];
-    let mut rest = fraction;
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    out.extend_from_slice(&digits);
+    crate::write::numbers::push_fixed_micros(out, i128::from(value));
 }
 
 /// A Zeek unique id: a prefix letter and base-62 characters.

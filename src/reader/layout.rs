@@ -38,18 +38,8 @@ impl ReadOptions {
         }
         let (fields, type_names) = match &header.fields {
             Some(fields) => {
-                let types = match &header.types {
-                    Some(types) if types.len() == fields.len() => types.clone(),
-                    Some(types) => {
-                        return Err(Error::header(format!(
-                            "#types has {} entries but #fields has {}",
-                            types.len(),
-                            fields.len()
-                        )))
-                    }
-                    // zeek-cut accepts logs without #types; everything reads as text.
-                    None => vec!["string".to_owned(); fields.len()],
-                };
+                // zeek-cut accepts logs without #types; everything reads as text.
+                let types = paired_types(fields, header.types.as_ref(), "#types", "#fields")?;
                 (fields.clone(), types)
             }
             None => self.headerless_layout(header, first_line)?,
@@ -98,17 +88,7 @@ impl ReadOptions {
         let Some(fields) = &self.fields else {
             return Ok(None);
         };
-        let types = match &self.types {
-            Some(types) if types.len() == fields.len() => types.clone(),
-            Some(types) => {
-                return Err(Error::header(format!(
-                    "types= has {} entries but fields= has {}",
-                    types.len(),
-                    fields.len()
-                )))
-            }
-            None => vec!["string".to_owned(); fields.len()],
-        };
+        let types = paired_types(fields, self.types.as_ref(), "types=", "fields=")?;
         Ok(Some((fields.clone(), types)))
     }
 
@@ -239,4 +219,22 @@ pub fn read_layout(path: &str, options: &ReadOptions) -> Result<Option<Arc<Block
         return Err(error.error.with_line(error.reader_lines).with_path(path));
     }
     Ok(summary.blocks.into_iter().next())
+}
+
+/// One type for each field: `types` when there are as many, all strings when there are none.
+fn paired_types(
+    fields: &[String],
+    types: Option<&Vec<String>>,
+    types_name: &str,
+    fields_name: &str,
+) -> Result<Vec<String>> {
+    match types {
+        Some(types) if types.len() == fields.len() => Ok(types.clone()),
+        Some(types) => Err(Error::header(format!(
+            "{types_name} has {} entries but {fields_name} has {}",
+            types.len(),
+            fields.len()
+        ))),
+        None => Ok(vec!["string".to_owned(); fields.len()]),
+    }
 }
