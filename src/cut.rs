@@ -5,7 +5,8 @@
 //! (headerless lines, blocks whose columns change, several logs one after the other). The
 //! behaviour follows zeek-cut's C source line by line; the few places that differ are named
 //! in the README (`zeekframe cut`): separators of several bytes are split on as a whole, a
-//! last line without a line end keeps its last byte, and each input ends its own last line.
+//! NUL byte inside a line is kept, a last line without a line end keeps its last byte, and
+//! each input ends its own last line.
 //!
 //! Runs of data lines are cut on all cores, a block at a time; header lines, which change
 //! what is cut, are taken one at a time and in order.
@@ -249,25 +250,37 @@ fn split<'a>(line: &'a [u8], separator: &'a [u8]) -> impl Iterator<Item = &'a [u
     })
 }
 
-/// The value of a `#separator` line: `\xHH` escapes decoded, other bytes as they are.
+/// The value of a `#separator` line. A run of `\xHH` escapes and nothing else (as Zeek
+/// writes it) is the separator, however many bytes it has; anything else is read as
+/// zeek-cut reads it: after `\x`, the hexadecimal number that follows (`\x9`, `\x09\r`:
+/// a tab), else the first byte (`,`). An empty result (`\xzz`, nothing) is invalid.
 fn parse_separator(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut at = 0;
-    while at < value.len() {
-        if value[at..].starts_with(b"\\x") {
-            let hex = value
-                .get(at + 2..at + 4)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(byte);
-                at += 4;
-                continue;
-            }
+    let hex = |pair: &[u8]| {
+        std::str::from_utf8(pair)
+            .ok()
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+    };
+    if !value.is_empty() && value.len() % 4 == 0 {
+        let bytes: Option<Vec<u8>> = value
+            .chunks(4)
+            .map(|c| c.strip_prefix(b"\\x").and_then(hex))
+            .collect();
+        if let Some(bytes) = bytes {
+            return bytes;
         }
-        out.push(value[at]);
-        at += 1;
     }
-    out
+    match value.strip_prefix(b"\\x") {
+        Some(digits) => {
+            // C's strtol(digits, NULL, 16), saturating, then kept as a char.
+            let mut number: i64 = 0;
+            for digit in digits.iter().map_while(|&b| char::from(b).to_digit(16)) {
+                number = number.saturating_mul(16).saturating_add(i64::from(digit));
+            }
+            vec![number as u8].into_iter().filter(|&b| b != 0).collect()
+        }
+        None => value.first().map(|&b| vec![b]).unwrap_or_default(),
+    }
 }
 
 impl Layout {
@@ -807,6 +820,32 @@ mod tests {
         assert_eq!(strtol(b" +12.5"), (12, 4));
         assert_eq!(strtol(b"-"), (0, 0));
         assert_eq!(strtol(b"99999999999999999999."), (i64::MAX, 20));
+    }
+
+    #[test]
+    fn separators_as_zeek_cut_reads_them() {
+        assert_eq!(parse_separator(b"\\x09"), b"\t");
+        assert_eq!(parse_separator(b"\\x7c\\x7c"), b"||");
+        assert_eq!(parse_separator(b"\\x09\r"), b"\t");
+        assert_eq!(parse_separator(b"\\x9"), b"\t");
+        assert_eq!(parse_separator(b","), b",");
+        assert_eq!(parse_separator(b"||"), b"|");
+        assert!(parse_separator(b"\\xzz").is_empty());
+        assert_eq!(
+            parse_separator(b"\\x00"),
+            [0],
+            "refused by the caller, as zeek-cut does"
+        );
+        assert!(parse_separator(b"").is_empty());
+        assert_eq!(parse_separator(b"\\x1ff"), [0xff]);
+        // A carriage return after the separator's escape: still a tab.
+        let options = CutOptions::new(vec![b"ts".to_vec()]);
+        let (out, _, result) = run(
+            &options,
+            "#separator \\x09\r\n#fields\tts\n#types\ttime\n1.5\n",
+        );
+        assert!(result.is_ok());
+        assert_eq!(out, "1.5\n");
     }
 
     #[test]

@@ -205,3 +205,15 @@ def test_bad_options_and_hostile_input(tmp_path: Path, capfd: pytest.CaptureFixt
     assert out == "5.0\n"
     assert "try a shorter format string" in err
     os.environ.pop("BRO_CUT_TIMEFMT", None)
+
+
+def test_options_among_the_columns(corpus: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """zeek-cut's getopt takes options between column names; so does cut."""
+    log = str(corpus / f"{CUT_LOGS}conn.log")
+    assert main(["cut", "-u", "ts", "uid", "-r", log]) == 0
+    expected = capfd.readouterr().out
+    assert main(["cut", "ts", "-u", "uid", "-r", log]) == 0
+    assert capfd.readouterr().out == expected
+    assert main(["cut", "-r", log, "ts", "-r", log, "-u", "uid"]) == 0
+    assert capfd.readouterr().out == expected * 2
+    assert expected.startswith("2012-02-21T16:52:55+0000\tCjhGID4nQcgTWjvg4c\n")

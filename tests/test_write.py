@@ -488,6 +488,7 @@ def test_bad_options_are_clear(tmp_path: Path) -> None:
         ({"separator": "x"}, "hex digit"),
         ({"unset_field": "(empty)"}, "must differ"),
         ({"empty_field": "a\tb"}, "cannot hold the separator"),
+        ({"separator": "||", "unset_field": "-|"}, "cannot end with the separator's first"),
     ]
     for options, message in cases:
         with pytest.raises((ValueError, zf.ZeekError), match=re.escape(message)):
@@ -592,3 +593,38 @@ def test_cat_filters_while_reading_and_writes_typed_logs(
     err = capfd.readouterr().err
     assert err.startswith('zeekframe: unable to find column "nope"')
     assert "plan" not in err
+
+
+def test_a_fifo_is_written_to_and_a_symlink_through(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert zf.write_zeek(CONN, fifo, path="conn", open_close=None) == 1
+    reader.join(timeout=30)
+    assert fifo.is_fifo()
+    assert got[0].startswith(b"#separator \\x09\n")
+    assert got[0].count(b"\n") == 8  # seven header lines and the row
+    target = tmp_path / "real.log"
+    target.write_text("old")
+    link = tmp_path / "link.log"
+    link.symlink_to(target)
+    zf.write_zeek(CONN, link, path="conn")
+    assert link.is_symlink()
+    assert zf.read_zeek(target).height == 1
+
+
+def test_cat_of_a_json_log_writes_tsv_with_its_path(
+    corpus: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from zeekframe.cli import main
+
+    source = corpus / "zed-sample-data-6.2.0/zeek-json__ssh.json.gz"
+    out = tmp_path / "ssh.log"
+    assert main(["cat", str(source), "-o", str(out)]) == 0, capfd.readouterr().err
+    assert zf.read_zeek_schema(out).path == "ssh"  # the _path of its records
+    assert_frame_equal(zf.read_zeek(out), zf.read_zeek(source), check_dtypes=False)

@@ -186,8 +186,8 @@ def _cut(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_cut(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    cut = commands.add_parser(
+def _add_cut(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    cut: argparse.ArgumentParser = commands.add_parser(
         "cut",
         help="zeek-cut: the given columns of Zeek TSV logs, as text",
         description=(
@@ -250,6 +250,7 @@ def _add_cut(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="read this log (- for standard input; repeatable) instead of standard input",
     )
     cut.set_defaults(run=_cut)
+    return cut
 
 
 _DOTTED = re.compile(r"(?<![\w.\"])([A-Za-z_]\w*(?:\.\w+)+)(?![\w\"(])")
@@ -293,13 +294,15 @@ def _cat(args: argparse.Namespace) -> int:
     if args.columns:
         query = query.select(args.columns.split(","))
     schema = read_zeek_schema(sources[0] if len(sources) == 1 else sources)
+    # #path: as asked, else the input's (a JSON log has none: its file name up to a dot).
+    log_path = args.path or schema.path or os.path.basename(sources[0]).split(".")[0] or "log"
     sys.stdout.flush()
     try:
         rows = write_zeek(
             query,
             args.output,
             types=schema,
-            path=args.path,
+            path=log_path,
             format=args.format,
             open_close=None if args.no_open_close else "now",
         )
@@ -412,9 +415,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     schema.add_argument("source")
     schema.add_argument("--log-type", help="for logs without a header: conn, http, ...")
     schema.set_defaults(run=_schema)
-    _add_cut(commands)
+    cut = _add_cut(commands)
     _add_cat(commands)
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["cut"]:
+        # zeek-cut takes options among the column names (`ts -u uid`), as getopt does.
+        args = cut.parse_intermixed_args(arguments[1:])
+    else:
+        args = parser.parse_args(arguments)
     try:
         return int(args.run(args))
     except Exception as exc:

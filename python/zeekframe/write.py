@@ -110,7 +110,7 @@ def write_zeek(
     A column's Zeek type is taken from ``types`` where given; else from the built-in schema
     of the log's ``path`` (so ``id.orig_h`` of a conn log is an ``addr`` and
     ``tunnel_parents`` a ``set[string]``) where the column's values fit it; else from its
-    dtype (Datetime: time, Duration: interval, UInt16: port, other unsigned: count, signed:
+    dtype (Datetime: time, Duration: interval, UInt8/UInt16: port, other unsigned: count, signed:
     int, Float: double, Boolean: bool, String: string, Categorical/Enum: enum, List:
     vector). Pass the schema the frame was read with (``zf.read_zeek_schema(log)``) to keep
     a site's own columns as they were (``addr`` vs ``string``, ``set`` vs ``vector``).

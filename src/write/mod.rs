@@ -232,6 +232,13 @@ fn check_markers(markers: &Markers) -> Result<()> {
             "the empty and unset markers cannot hold the separator",
         ));
     }
+    // A marker that ends in the separator's first bytes (`-|` before `||`) would run into it.
+    let runs_into = |m: &[u8]| (1..separator.len()).any(|k| m.ends_with(&separator[..k]));
+    if runs_into(empty_field) || runs_into(unset_field) {
+        return Err(Error::schema(
+            "the empty and unset markers cannot end with the separator's first bytes",
+        ));
+    }
     if markers.unset_field == markers.empty_field {
         return Err(Error::schema(
             "the unset and the empty markers must differ, or unset and empty values would \
@@ -247,8 +254,8 @@ pub struct WriteSummary {
     pub rows: u64,
     /// Bytes of log text (before compression).
     pub bytes: u64,
-    /// Sets or vectors holding one empty string: the TSV format prints them `(empty)`, like
-    /// an empty set, so they read back empty.
+    /// Sets or vectors holding one empty string or one null: the TSV format prints them as
+    /// the empty or the unset field, like an empty or an unset set, so they read back so.
     pub ambiguous_sets: u64,
     /// NaN and infinite doubles, which JSON cannot hold: written `null`, as Zeek does.
     pub non_finite: u64,
@@ -485,11 +492,14 @@ fn local_stamp() -> String {
 
 /// The output file under a temporary name in the destination's directory, renamed to the
 /// destination when committed and removed otherwise, so that a failed or interrupted write
-/// never leaves a truncated file under the real name.
+/// never leaves a truncated file under the real name. A symbolic link is written through
+/// (the file it names is replaced, the link stays); a destination that is not a file (a
+/// FIFO, `/dev/stdout`) cannot be replaced and is written to directly.
 pub struct Partial {
     path: PathBuf,
     dest: PathBuf,
     committed: bool,
+    direct: bool,
 }
 
 impl Partial {
@@ -501,23 +511,42 @@ impl Partial {
             )
             .with_path(&dest.to_string_lossy())
         })?;
+        let is_link = std::fs::symlink_metadata(dest).is_ok_and(|m| m.file_type().is_symlink());
+        let target = match std::fs::canonicalize(dest) {
+            Ok(real) if is_link => real,
+            _ => dest.to_owned(),
+        };
+        let direct = std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        let name = target.file_name().unwrap_or(name);
         let mut partial = std::ffi::OsString::from(".");
         partial.push(name);
         partial.push(format!(".{}.partial", std::process::id()));
         Ok(Partial {
-            path: dest.with_file_name(partial),
-            dest: dest.to_owned(),
+            path: if direct {
+                target.clone()
+            } else {
+                target.with_file_name(partial)
+            },
+            dest: target,
             committed: false,
+            direct,
         })
     }
 
     pub fn open(&self) -> Result<File> {
-        File::create(&self.path).map_err(|e| Error::io(&e, &self.dest.to_string_lossy()))
+        let opened = if self.direct {
+            std::fs::OpenOptions::new().write(true).open(&self.path)
+        } else {
+            File::create(&self.path)
+        };
+        opened.map_err(|e| Error::io(&e, &self.dest.to_string_lossy()))
     }
 
     pub fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.path, &self.dest)
-            .map_err(|e| Error::io(&e, &self.dest.to_string_lossy()))?;
+        if !self.direct {
+            std::fs::rename(&self.path, &self.dest)
+                .map_err(|e| Error::io(&e, &self.dest.to_string_lossy()))?;
+        }
         self.committed = true;
         Ok(())
     }
@@ -525,7 +554,7 @@ impl Partial {
 
 impl Drop for Partial {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed && !self.direct {
             let _ = std::fs::remove_file(&self.path);
         }
     }
