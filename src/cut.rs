@@ -255,20 +255,13 @@ fn split<'a>(line: &'a [u8], separator: &'a [u8]) -> impl Iterator<Item = &'a [u
 /// zeek-cut reads it: after `\x`, the hexadecimal number that follows (`\x9`, `\x09\r`:
 /// a tab), else the first byte (`,`). An empty result (`\xzz`, nothing) is invalid.
 fn parse_separator(value: &[u8]) -> Vec<u8> {
-    let hex = |pair: &[u8]| {
-        std::str::from_utf8(pair)
-            .ok()
-            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-    };
-    if !value.is_empty() && value.len() % 4 == 0 {
-        let bytes: Option<Vec<u8>> = value
+    let escapes_only = !value.is_empty()
+        && value.len() % 4 == 0
+        && value
             .chunks(4)
-            .map(|c| c.strip_prefix(b"\\x").and_then(hex))
-            .collect();
-        if let Some(bytes) = bytes {
-            return bytes;
-        }
+            .all(|c| c.starts_with(b"\\x") && c[2..].iter().all(u8::is_ascii_hexdigit));
+    if escapes_only {
+        return crate::format::escape::unescape(value);
     }
     match value.strip_prefix(b"\\x") {
         Some(digits) => {
@@ -431,7 +424,7 @@ impl<'o> Cutter<'o> {
                 let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |e| at + e + 1);
                 let line = text[at..end].strip_suffix(b"\n").unwrap_or(&text[at..end]);
                 let piece = self
-                    .header_or_line(line)
+                    .header_line(line)
                     .map_err(|e| e.with_path(path).with_line(line_base + lines + 1))?;
                 at = end;
                 piece
@@ -470,9 +463,7 @@ impl<'o> Cutter<'o> {
             .max(1);
         if parts == 1 {
             let mut piece = Piece::default();
-            let mut clock = self.clock.take();
-            cut_data(&self.layout, clock.as_mut(), text, &mut piece);
-            self.clock = clock;
+            cut_data(&self.layout, self.clock.as_mut(), text, &mut piece);
             return piece;
         }
         let mut bounds = vec![0];
@@ -518,20 +509,17 @@ impl<'o> Cutter<'o> {
         joined
     }
 
-    /// One line that starts with `#`, or any line right after a `#fields` line.
-    fn header_or_line(&mut self, line: &[u8]) -> Result<Piece> {
+    /// One line that starts with `#`, or any line right after a `#fields` line (an error
+    /// unless it is `#types`).
+    fn header_line(&mut self, line: &[u8]) -> Result<Piece> {
         let mut piece = Piece {
             lines: 1,
             ..Piece::default()
         };
+        // A line that does not start with `#` comes here only right after `#fields`, and
+        // is refused.
         if self.previous_was_fields && !line.starts_with(b"#types") {
             return Err(Error::header("bad log header (missing #types line)"));
-        }
-        if line.first() != Some(&b'#') {
-            // Only reached right after `#fields`, which the check above refuses.
-            self.previous_was_header = false;
-            cut_data(&self.layout, self.clock.as_mut(), line, &mut piece);
-            return Ok(piece);
         }
         if !self.previous_was_header {
             self.previous_was_header = true;

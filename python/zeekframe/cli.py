@@ -163,9 +163,6 @@ def _cut(args: argparse.Namespace) -> int:
     time_format = args.time_format
     if args.time_zone is not None and time_format is None:
         time_format = _time_format_from_env()
-    if args.time_zone is not None and time_format == "":
-        print("zeekframe cut: time format string cannot be empty", file=sys.stderr)
-        return 1
     sys.stdout.flush()
     try:
         _core.cut(
@@ -181,6 +178,9 @@ def _cut(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return _reader_went_away()
     except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        # As zeek-cut words them (an empty time format is refused by the cutter).
         print(f"zeekframe cut: {exc}", file=sys.stderr)
         return 1
     return 0

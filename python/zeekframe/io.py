@@ -7,6 +7,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Union, overload
 
@@ -762,6 +763,20 @@ def read_zeek_schema(
         polars_schema=pl.DataFrame(empty).schema,
         path=log_path,
     )
+
+
+@cache
+def _builtin_field_types() -> dict[str, dict[str, str]]:
+    """Each built-in log type's fields and their Zeek types, over all the versions known.
+
+    The newest version comes first, so a field that changed type takes its current one.
+    """
+    found: dict[str, dict[str, str]] = {}
+    for name, _version, fields, types in _core.builtin_schemas():
+        known = found.setdefault(name, {})
+        for field, zeek_type in zip(fields, types):
+            known.setdefault(field, zeek_type)
+    return found
 
 
 def zeek_log_types() -> pl.DataFrame:

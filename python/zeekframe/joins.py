@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Literal, TypeVar, Union
 
 import polars as pl
+
+from zeekframe.io import _builtin_field_types
 
 __all__ = ["join_by_uid"]
 
@@ -13,22 +14,12 @@ Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 AnyFrame = Union[pl.DataFrame, pl.LazyFrame]
 
 
-@cache
-def _log_fields() -> dict[str, frozenset[str]]:
-    """Each built-in log type's fields, over all the Zeek versions known."""
-    from zeekframe import _core
-
-    fields: dict[str, set[str]] = {}
-    for name, _version, names, _types in _core.builtin_schemas():
-        fields.setdefault(name, set()).update(names)
-    return {name: frozenset(f) for name, f in fields.items()}
-
-
 def _log_type(columns: list[str]) -> str | None:
     """The built-in log type whose fields these columns match best (None: none matches)."""
     have = set(columns)
     best, score = None, 0.0
-    for name, fields in sorted(_log_fields().items()):
+    for name, types in sorted(_builtin_field_types().items()):
+        fields = types.keys()
         shared = len(have & fields)
         value = shared / len(have | fields)
         if shared >= 3 and value > score:

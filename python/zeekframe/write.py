@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
 
 from zeekframe import _core
 from zeekframe.exceptions import ZeekWriteWarning
-from zeekframe.io import PathLike, ZeekSchema, _check_choice
+from zeekframe.io import PathLike, ZeekSchema, _builtin_field_types, _check_choice
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,20 +24,6 @@ Types = Union[ZeekSchema, Mapping[str, str]]
 
 _JSON_SUFFIXES = (".json", ".ndjson", ".jsonl")
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
-
-
-@cache
-def _builtin_types(log_type: str) -> dict[str, str]:
-    """The Zeek type of each field of ``log_type`` in the built-in schemas.
-
-    The newest version comes first, so a field that changed type takes its current one.
-    """
-    found: dict[str, str] = {}
-    for name, _version, fields, types in _core.builtin_schemas():
-        if name == log_type:
-            for field, zeek_type in zip(fields, types):
-                found.setdefault(field, zeek_type)
-    return found
 
 
 def _infer(dest: PathLike | None) -> tuple[str, str | None, str | None]:
@@ -174,7 +159,7 @@ def write_zeek(
         if log_format == "tsv":
             raise ValueError("name the log with path= (such as 'conn'): #path needs one")
         log_path = ""
-    for field, zeek_type in _builtin_types(log_path).items():
+    for field, zeek_type in _builtin_field_types().get(log_path, {}).items():
         hints.setdefault(field, zeek_type)
     rows, _bytes, ambiguous, non_finite, _chosen = _core.write_zeek(
         _stream(frame),

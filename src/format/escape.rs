@@ -43,13 +43,24 @@ fn hex(byte: &u8) -> Option<u8> {
     }
 }
 
+/// Append `byte` as Zeek escapes it: `\x` and two lowercase hex digits.
+pub fn push_hex(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(&[
+        b'\\',
+        b'x',
+        HEX[usize::from(byte >> 4)],
+        HEX[usize::from(byte & 15)],
+    ]);
+}
+
 /// Make `bytes` valid UTF-8 without losing anything: every byte that is not part of a valid
 /// UTF-8 sequence is written back as its `\xHH` escape, the form Zeek wrote it in.
 pub fn utf8_or_escaped(bytes: &[u8], out: &mut Vec<u8>) {
     for chunk in bytes.utf8_chunks() {
         out.extend_from_slice(chunk.valid().as_bytes());
-        for byte in chunk.invalid() {
-            out.extend_from_slice(format!("\\x{byte:02x}").as_bytes());
+        for &byte in chunk.invalid() {
+            push_hex(out, byte);
         }
     }
 }

@@ -40,14 +40,10 @@ pub fn push_string(out: &mut Vec<u8>, value: &[u8], utf8: bool) {
                 at += len;
                 continue;
             }
+            // The text `\xHH` (its backslash escaped for JSON), as the TSV writer escapes it.
             out.extend_from_slice(&value[plain_from..at]);
-            out.extend_from_slice(&[
-                b'\\',
-                b'\\',
-                b'x',
-                HEX_UPPER[usize::from(byte >> 4)].to_ascii_lowercase(),
-                HEX_UPPER[usize::from(byte & 15)].to_ascii_lowercase(),
-            ]);
+            out.push(b'\\');
+            crate::format::escape::push_hex(out, byte);
             at += 1;
             plain_from = at;
             continue;

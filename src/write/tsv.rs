@@ -6,6 +6,7 @@
 
 use super::cells::{Cells, Values};
 use super::numbers::{push_fixed_micros, push_i64, push_u64, push_zeek_double};
+use crate::format::escape::push_hex;
 use crate::format::header::Markers;
 
 /// The markers, with a table of the bytes that start an escape.
@@ -15,17 +16,6 @@ pub struct Escaper {
     special: [bool; 256],
     /// The same inside a set or vector: also the set separator's first byte.
     special_in_set: [bool; 256],
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn push_hex(out: &mut Vec<u8>, byte: u8) {
-    out.extend_from_slice(&[
-        b'\\',
-        b'x',
-        HEX[usize::from(byte >> 4)],
-        HEX[usize::from(byte & 15)],
-    ]);
 }
 
 impl Escaper {
