@@ -2,7 +2,7 @@
 //! chunk's line count, can roll back a half-parsed row (`truncate`) when a line turns out to
 //! be bad, and hand their vectors to Arrow without copying.
 
-use crate::columns::memory::Values;
+use crate::columns::memory::{self, Values};
 use crate::columns::values;
 use crate::format::escape::{make_utf8, unescape_into};
 use crate::format::header::Markers;
@@ -15,7 +15,9 @@ use arrow_array::{
     ArrayRef, ArrowPrimitiveType, BooleanArray, DictionaryArray, ListArray, PrimitiveArray,
     StringArray, StringViewArray,
 };
-use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{
+    BooleanBuffer, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
+};
 use arrow_schema::Field;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,7 +41,7 @@ impl<'a> FieldContext<'a> {
     pub fn new(markers: &'a Markers, chunk: &[u8]) -> Self {
         FieldContext {
             markers,
-            chunk_is_utf8: std::str::from_utf8(chunk).is_ok(),
+            chunk_is_utf8: is_utf8(chunk),
             chunk_has_escapes: memchr::memchr(b'\\', chunk).is_some(),
             scratch: Vec::new(),
         }
@@ -102,6 +104,27 @@ impl<'a> FieldContext<'a> {
     }
 }
 
+/// Whether `bytes` are valid UTF-8, checking 64 bytes at a time for the plain ASCII logs
+/// almost always hold before handing the rest, from the first byte that is not, to the
+/// full check.
+fn is_utf8(bytes: &[u8]) -> bool {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut blocks = bytes.chunks_exact(64);
+    let mut ascii = 0;
+    for block in &mut blocks {
+        let any_high = block
+            .chunks_exact(8)
+            .map(|word| u64::from_le_bytes(word.try_into().unwrap_or([0; 8])))
+            .fold(0, |acc, word| acc | word);
+        if any_high & HIGH_BITS != 0 {
+            break;
+        }
+        ascii += 64;
+    }
+    // Every byte before `ascii` is ASCII, so a character cannot straddle that point.
+    std::str::from_utf8(&bytes[ascii..]).is_ok()
+}
+
 /// Validity kept as the list of null rows while parsing: most Zeek columns have few nulls,
 /// so a valid value costs one increment, and the bitmap is built once at the end.
 #[derive(Default)]
@@ -132,16 +155,25 @@ impl Validity {
     }
 
     fn finish(self) -> Option<NullBuffer> {
-        if self.null_rows.is_empty() {
+        let nulls = self.null_rows.len();
+        if nulls == 0 {
             return None;
         }
-        let mut bits = BooleanBufferBuilder::new(self.len);
-        bits.append_n(self.len, true);
-        for &row in &self.null_rows {
-            bits.set_bit(row as usize, false);
+        if nulls == self.len {
+            // A column the log never sets: no bits to clear one by one.
+            return Some(NullBuffer::new_null(self.len));
         }
-        // Every null row was appended once, in increasing order, below `len`.
-        Some(NullBuffer::new(bits.finish()))
+        let mut words = vec![u64::MAX; self.len.div_ceil(64)];
+        for &row in &self.null_rows {
+            words[row as usize / 64] &= !(1u64 << (row % 64));
+        }
+        if let (Some(last), bits @ 1..) = (words.last_mut(), self.len % 64) {
+            *last &= (1u64 << bits) - 1;
+        }
+        let bits = BooleanBuffer::new(Buffer::from_vec(words), 0, self.len);
+        // SAFETY: every null row was appended once, in increasing order, below `len`, and
+        // cleared its own bit: the bitmap has exactly `nulls` unset bits among its `len`.
+        Some(unsafe { NullBuffer::new_unchecked(bits, nulls) })
     }
 }
 
@@ -245,7 +277,7 @@ impl Strings {
                 self.full_buffers.push(full.into_buffer());
             }
             let offset = self.data.len() as u32;
-            self.data.extend_from_slice(text);
+            self.data.extend_from_bytes(text);
             self.last_long = string_view(text, self.full_buffers.len() as u32, offset);
             self.last_long
         };
@@ -264,7 +296,11 @@ impl Strings {
         let buffer = (view >> 64) as u32 as usize;
         let offset = (view >> 96) as u32 as usize;
         buffer == self.full_buffers.len()
-            && self.data.as_slice().get(offset..offset + text.len()) == Some(text)
+            && self
+                .data
+                .as_slice()
+                .get(offset..offset + text.len())
+                .is_some_and(|written| memory::same_bytes(written, text))
     }
 
     #[inline(always)]
@@ -714,6 +750,65 @@ fn inline_bytes(text: &[u8]) -> u128 {
 mod tests {
     use super::*;
     use arrow_array::cast::AsArray;
+
+    #[test]
+    fn null_bitmaps_mark_exactly_the_unset_rows() -> Result<(), Expected> {
+        for len in [0usize, 1, 2, 63, 64, 65, 130, 200] {
+            for pattern in 0..6usize {
+                let unset = |row: usize| match pattern {
+                    0 => false,
+                    1 => true,
+                    2 => row % 2 == 0,
+                    3 => row % 64 == 63,
+                    4 => row == len.saturating_sub(1),
+                    _ => (row * 7 + 3) % 5 != 0,
+                };
+                let fields: Vec<&str> = (0..len)
+                    .map(|row| if unset(row) { "-" } else { "7" })
+                    .collect();
+                let array = build("count", &fields)?;
+                let nulls = (0..len).filter(|&row| unset(row)).count();
+                assert_eq!(array.null_count(), nulls, "len {len} pattern {pattern}");
+                for row in 0..len {
+                    assert_eq!(
+                        array.is_null(row),
+                        unset(row),
+                        "len {len} pattern {pattern} row {row}"
+                    );
+                }
+                if let Some(bitmap) = array.nulls() {
+                    assert_eq!(bitmap.len(), len);
+                    assert_eq!(bitmap.inner().count_set_bits(), len - nulls);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_utf8_check_agrees_with_the_standard_one() {
+        let mut text = "a".repeat(300).into_bytes();
+        assert!(is_utf8(&text));
+        for at in [0, 5, 63, 64, 65, 127, 128, 200, 299] {
+            for bad in [
+                &[0xFFu8][..],
+                &[0xC3],
+                &[0xE2, 0x82],
+                &[0xC3, 0xA9],
+                &[0xF0, 0x9F, 0x98, 0x80],
+            ] {
+                let mut case = text.clone();
+                case.splice(at..at, bad.iter().copied());
+                assert_eq!(
+                    is_utf8(&case),
+                    std::str::from_utf8(&case).is_ok(),
+                    "{bad:?} at {at}"
+                );
+            }
+        }
+        text.truncate(0);
+        assert!(is_utf8(&text));
+    }
 
     #[test]
     fn repeated_long_strings_share_their_bytes() {

@@ -380,6 +380,57 @@ impl<T: ArrowNativeType> Values<T> {
     }
 }
 
+impl Values<u8> {
+    /// `extend_from_slice` for the short texts most string fields hold (Zeek uids, addresses):
+    /// two overlapping fixed-size copies instead of a library call per field.
+    #[inline(always)]
+    pub fn extend_from_bytes(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
+        if !(8..=32).contains(&n) || self.len + n > self.capacity {
+            self.extend_from_slice(bytes);
+            return;
+        }
+        // SAFETY: the slots `len..len + n` are inside the storage (checked above) and were
+        // never handed out, so they cannot overlap `bytes`; each copy reads `bytes[..k]` and
+        // `bytes[n - k..]` and writes the same ranges of those slots, with `k <= n`.
+        unsafe {
+            let to = self.ptr.as_ptr().add(self.len);
+            let from = bytes.as_ptr();
+            if n >= 16 {
+                let head = from.cast::<[u8; 16]>().read_unaligned();
+                let tail = from.add(n - 16).cast::<[u8; 16]>().read_unaligned();
+                to.cast::<[u8; 16]>().write_unaligned(head);
+                to.add(n - 16).cast::<[u8; 16]>().write_unaligned(tail);
+            } else {
+                let head = from.cast::<[u8; 8]>().read_unaligned();
+                let tail = from.add(n - 8).cast::<[u8; 8]>().read_unaligned();
+                to.cast::<[u8; 8]>().write_unaligned(head);
+                to.add(n - 8).cast::<[u8; 8]>().write_unaligned(tail);
+            }
+        }
+        self.len += n;
+    }
+}
+
+/// Whether two texts are equal, without a library call when they are as short as most
+/// string fields: two overlapping fixed-size compares.
+#[inline(always)]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let load8 =
+        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let load16 =
+        |s: &[u8], at: usize| u128::from_le_bytes(s[at..at + 16].try_into().unwrap_or([0; 16]));
+    match n {
+        8..=15 => load8(a, 0) == load8(b, 0) && load8(a, n - 8) == load8(b, n - 8),
+        16..=32 => load16(a, 0) == load16(b, 0) && load16(a, n - 16) == load16(b, n - 16),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +462,38 @@ mod tests {
         assert_eq!(values.len(), 100);
         assert_eq!(values.as_slice()[99], 99);
         assert_eq!(values.into_buffer().len(), 400);
+    }
+
+    #[test]
+    fn short_copies_and_compares_match_the_slice_ones() {
+        let text: Vec<u8> = (0..40u8).map(|b| b.wrapping_mul(37)).collect();
+        for n in 0..=40 {
+            let mut values = Values::<u8>::with_capacity(64);
+            values.extend_from_bytes(b"x");
+            values.extend_from_bytes(&text[..n]);
+            values.extend_from_bytes(b"y");
+            let mut expected = b"x".to_vec();
+            expected.extend_from_slice(&text[..n]);
+            expected.push(b'y');
+            assert_eq!(values.as_slice(), &expected[..], "copy of {n} bytes");
+            assert!(same_bytes(&text[..n], &expected[1..=n]), "{n} bytes equal");
+            for at in 0..n {
+                let mut other = text[..n].to_vec();
+                other[at] ^= 1;
+                assert!(
+                    !same_bytes(&text[..n], &other),
+                    "{n} bytes, byte {at} differs"
+                );
+            }
+            assert!(
+                n == 0 || !same_bytes(&text[..n], &text[..n - 1]),
+                "{n}: lengths differ"
+            );
+        }
+        // Past its capacity the copy moves to the heap, as extend_from_slice does.
+        let mut small = Values::<u8>::with_capacity(4);
+        small.extend_from_bytes(&text[..20]);
+        assert_eq!(small.as_slice(), &text[..20]);
     }
 
     #[test]
