@@ -355,6 +355,8 @@ pub struct Dictionary {
     keys: Primitive<UInt32Type>,
     values: Vec<Box<[u8]>>,
     index: HashMap<Box<[u8]>, u32>,
+    /// The key pushed last: consecutive rows mostly repeat it (`proto`).
+    last: u32,
 }
 
 /// Below this many distinct values a linear scan beats hashing.
@@ -366,12 +368,19 @@ impl Dictionary {
             keys: Primitive::with_capacity(rows),
             values: Vec::new(),
             index: HashMap::new(),
+            last: 0,
         }
     }
 
     /// `text` must be valid UTF-8.
     #[inline]
     pub(crate) fn push(&mut self, text: &[u8]) {
+        if let Some(last) = self.values.get(self.last as usize) {
+            if memory::same_bytes(last, text) {
+                self.keys.push(self.last);
+                return;
+            }
+        }
         let key = if self.values.len() <= LINEAR_LOOKUP {
             self.values
                 .iter()
@@ -386,6 +395,7 @@ impl Dictionary {
             self.index.insert(text.into(), key);
             key
         });
+        self.last = key;
         self.keys.push(key);
     }
 
@@ -540,6 +550,38 @@ impl Builder {
             Builder::String(column) => {
                 for raw in fields {
                     column.push_field(raw, cx);
+                }
+            }
+            // Bools and enums as `push_field` takes them, without its dispatch per field.
+            Builder::Bool(column) => {
+                for (position, raw) in fields.enumerate() {
+                    let value = if cx.is_unset(raw) {
+                        None
+                    } else {
+                        let value = values::parse_bool(raw);
+                        if value.is_none() {
+                            on_error(position, "a bool (T or F)");
+                        }
+                        value
+                    };
+                    match value {
+                        Some(value) => column.push(value),
+                        None => {
+                            column.values.append(false);
+                            column.nulls.append_null();
+                        }
+                    }
+                }
+            }
+            Builder::Enum(column) => {
+                for raw in fields {
+                    if cx.is_unset(raw) {
+                        column.keys.push_null();
+                    } else if cx.is_empty(raw) {
+                        column.push(b"");
+                    } else {
+                        column.push(cx.text(raw));
+                    }
                 }
             }
             _ => {
@@ -922,6 +964,63 @@ mod tests {
         assert!(dictionary.is_null(3));
         assert_eq!(dictionary.values().len(), 2);
         Ok(())
+    }
+
+    /// A column built by `fill`, and the positions and types of its bad values.
+    fn build_by_fill(zeek_type: &str, fields: &[&str]) -> (ArrayRef, Vec<(usize, Expected)>) {
+        let markers = Markers::default();
+        let chunk = fields.join("\n");
+        let mut cx = FieldContext::new(&markers, chunk.as_bytes());
+        let mut builder = Builder::new(&ZeekType::parse(zeek_type), fields.len());
+        let mut errors = Vec::new();
+        builder.fill(
+            fields.iter().map(|f| f.as_bytes()),
+            &mut cx,
+            |at, expected| errors.push((at, expected)),
+        );
+        (builder.finish(), errors)
+    }
+
+    #[test]
+    fn fill_takes_every_field_as_push_field_does() {
+        let fields = [
+            "tcp", "tcp", "udp", "-", "(empty)", "tcp", "icmp", "T", "F", "x", "udp", "udp",
+        ];
+        for zeek_type in ["enum", "bool", "count", "string", "set[string]", "time"] {
+            let (filled, errors) = build_by_fill(zeek_type, &fields);
+            let markers = Markers::default();
+            let chunk = fields.join("\n");
+            let mut cx = FieldContext::new(&markers, chunk.as_bytes());
+            let mut builder = Builder::new(&ZeekType::parse(zeek_type), fields.len());
+            let mut expected_errors = Vec::new();
+            for (at, field) in fields.iter().enumerate() {
+                if let Err(expected) = builder.push_field(field.as_bytes(), &mut cx) {
+                    let len = builder.len();
+                    builder.truncate(len);
+                    builder.push_null();
+                    expected_errors.push((at, expected));
+                }
+            }
+            assert_eq!(&filled, &builder.finish(), "{zeek_type}");
+            assert_eq!(errors, expected_errors, "{zeek_type}");
+        }
+        // Enum keys number the values in the order they first appear, repeats or not.
+        let (filled, _) = build_by_fill("enum", &fields);
+        let dictionary = filled.as_dictionary::<UInt32Type>();
+        let mut seen: Vec<&str> = Vec::new();
+        for (row, field) in fields.iter().enumerate() {
+            if *field == "-" {
+                assert!(dictionary.is_null(row));
+                continue;
+            }
+            let text = if *field == "(empty)" { "" } else { field };
+            let key = seen.iter().position(|v| *v == text).unwrap_or_else(|| {
+                seen.push(text);
+                seen.len() - 1
+            });
+            assert_eq!(dictionary.keys().value(row) as usize, key, "row {row}");
+        }
+        assert_eq!(dictionary.values().len(), seen.len());
     }
 
     #[test]
