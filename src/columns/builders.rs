@@ -109,9 +109,8 @@ impl<'a> FieldContext<'a> {
 /// full check.
 fn is_utf8(bytes: &[u8]) -> bool {
     const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    let mut blocks = bytes.chunks_exact(64);
     let mut ascii = 0;
-    for block in &mut blocks {
+    for block in bytes.chunks_exact(64) {
         let any_high = block
             .chunks_exact(8)
             .map(|word| u64::from_le_bytes(word.try_into().unwrap_or([0; 8])))
@@ -399,6 +398,19 @@ impl Dictionary {
         self.keys.push(key);
     }
 
+    /// Append one field as written: unset is null, the empty marker an empty string, and
+    /// anything else its unescaped text.
+    #[inline(always)]
+    fn push_field(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) {
+        if cx.is_unset(raw) {
+            self.keys.push_null();
+        } else if cx.is_empty(raw) {
+            self.push(b"");
+        } else {
+            self.push(cx.text(raw));
+        }
+    }
+
     fn finish(self) -> DictionaryArray<UInt32Type> {
         let values = StringArray::from_iter_values(
             self.values
@@ -471,6 +483,24 @@ impl Booleans {
     pub(crate) fn push(&mut self, value: bool) {
         self.values.append(value);
         self.nulls.append_non_null();
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.values.append(false);
+        self.nulls.append_null();
+    }
+
+    /// Append one field as written: unset is null, `T` and `F` their values; anything else
+    /// is not a bool and appends nothing.
+    #[inline(always)]
+    fn push_field(&mut self, raw: &[u8], cx: &FieldContext<'_>) -> Result<(), Expected> {
+        if cx.is_unset(raw) {
+            self.push_null();
+        } else {
+            self.push(values::parse_bool(raw).ok_or("a bool (T or F)")?);
+        }
+        Ok(())
     }
 }
 
@@ -555,33 +585,15 @@ impl Builder {
             // Bools and enums as `push_field` takes them, without its dispatch per field.
             Builder::Bool(column) => {
                 for (position, raw) in fields.enumerate() {
-                    let value = if cx.is_unset(raw) {
-                        None
-                    } else {
-                        let value = values::parse_bool(raw);
-                        if value.is_none() {
-                            on_error(position, "a bool (T or F)");
-                        }
-                        value
-                    };
-                    match value {
-                        Some(value) => column.push(value),
-                        None => {
-                            column.values.append(false);
-                            column.nulls.append_null();
-                        }
+                    if let Err(expected) = column.push_field(raw, cx) {
+                        column.push_null();
+                        on_error(position, expected);
                     }
                 }
             }
             Builder::Enum(column) => {
                 for raw in fields {
-                    if cx.is_unset(raw) {
-                        column.keys.push_null();
-                    } else if cx.is_empty(raw) {
-                        column.push(b"");
-                    } else {
-                        column.push(cx.text(raw));
-                    }
+                    column.push_field(raw, cx);
                 }
             }
             _ => {
@@ -603,16 +615,23 @@ impl Builder {
     /// not a value and fails to parse like any other text.
     #[inline(always)]
     pub fn push_field(&mut self, raw: &[u8], cx: &mut FieldContext<'_>) -> Result<(), Expected> {
-        if let Builder::String(column) = self {
-            column.push_field(raw, cx);
-            return Ok(());
+        match self {
+            Builder::String(column) => {
+                column.push_field(raw, cx);
+                return Ok(());
+            }
+            Builder::Enum(column) => {
+                column.push_field(raw, cx);
+                return Ok(());
+            }
+            Builder::Bool(column) => return column.push_field(raw, cx),
+            _ => {}
         }
         if cx.is_unset(raw) {
             self.push_null();
             return Ok(());
         }
         match self {
-            Builder::Enum(column) if cx.is_empty(raw) => column.push(b""),
             Builder::List(list) => {
                 if !cx.is_empty(raw) {
                     list.push_elements(raw, cx)?;
@@ -653,10 +672,7 @@ impl Builder {
             Builder::Int(column) => column.push_null(),
             Builder::Port(column) => column.push_null(),
             Builder::Double(column) => column.push_null(),
-            Builder::Bool(column) => {
-                column.values.append(false);
-                column.nulls.append_null();
-            }
+            Builder::Bool(column) => column.push_null(),
             Builder::Enum(column) => column.keys.push_null(),
             Builder::String(column) => column.push_null(),
             Builder::List(list) => {
