@@ -1037,5 +1037,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(write_zeek, module)?)?;
     module.add_function(wrap_pyfunction!(cut, module)?)?;
     module.add_function(wrap_pyfunction!(check_networks, module)?)?;
+    // How many skipped lines a read names (it counts them all).
+    module.add("MAX_REPORTED_LINES", crate::columns::MAX_REPORTED)?;
     Ok(())
 }

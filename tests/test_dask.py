@@ -10,6 +10,7 @@ import glob
 import gzip
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from test_pushdown import predicates
 import zeekframe as zf
 from zeekframe import _core
 
+dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 zd = pytest.importorskip("zeekframe.dask")
@@ -116,6 +118,63 @@ def test_a_file_with_several_header_blocks_stays_one_partition(
     expected = zf.read_zeek(concatenated, output="pandas")
     assert {"conn_state", "query"} <= set(expected.columns)
     assert_same(zd.read_zeek(concatenated, blocksize=100_000), expected)
+    # Read whole, the file is planned from its first block unless every block is asked for.
+    assert_same(zd.read_zeek(concatenated, blocksize=None, every_block=True), expected)
+    first_block = zd.read_zeek(concatenated, blocksize=None)
+    assert "query" not in first_block.columns
+    with pytest.raises(zf.ZeekError, match=r"later header block has columns \[.*'query'"):
+        first_block.compute()
+    # With a projection the later columns are not asked for, as in a local read.
+    projected = ["uid", "id.orig_h"]
+    assert_same(zd.read_zeek(concatenated, blocksize=None, columns=projected), expected[projected])
+
+
+def test_small_plain_files_share_partitions_up_to_blocksize(
+    client: Any, tmp_path: Path, corpus: Path
+) -> None:
+    hours = sorted((corpus / "rita").glob("*missing_host__2024-04-19__conn.0*.log.gz"))[:6]
+    paths = []
+    for i, hour in enumerate(hours):
+        if i == 3:  # a compressed file is a partition of its own, and ends a group
+            paths.append(str(hour))
+            continue
+        plain = tmp_path / f"{i}-{hour.name.removesuffix('.gz')}"
+        plain.write_bytes(gzip.decompress(hour.read_bytes()))
+        paths.append(str(plain))
+    sizes = [Path(p).stat().st_size for p in paths]
+    blocksize = sizes[0] + sizes[1] + 1
+    assert sizes[0] + sizes[1] + sizes[2] > blocksize
+    parts = zd.plan_partitions(paths, blocksize).partitions
+    groups = [list(p.paths) for p in parts]
+    assert [p for group in groups for p in group] == paths
+    assert groups[:3] == [paths[:2], [paths[2]], [paths[3]]]
+    # After the compressed file, a new group: as many as fit.
+    fit = 6 if sizes[4] + sizes[5] <= blocksize else 5
+    assert groups[3:] == [paths[4:fit], *([[p] for p in paths[fit:]])]
+    expected = zf.read_zeek(paths, output="pandas", include_file_paths="file")
+    assert_same(zd.read_zeek(paths, blocksize=blocksize, include_file_paths="file"), expected)
+
+
+def test_files_read_whole_are_not_scanned_at_planning(
+    monkeypatch: pytest.MonkeyPatch, corpus: Path
+) -> None:
+    scanned: list[tuple[str, int, int]] = []
+    scan_range = _core.scan_range
+
+    def recording(path: str, start: int, end: int) -> Any:
+        scanned.append((path, start, end))
+        return scan_range(path, start, end)
+
+    monkeypatch.setattr(_core, "scan_range", recording)
+    path = str(corpus / "secrepo-maccdc2012/conn_sample.log")
+    size = Path(path).stat().st_size
+    with dask.config.set(scheduler="sync"):
+        assert zd.plan_partitions([path], size).partitions == [zd.Partition((path,))]
+        assert scanned == []
+        zd.plan_partitions([path], size, every_block=True)
+        assert len(scanned) == 1
+        assert len(zd.plan_partitions([path], size // 2 + 1).partitions) == 2
+        assert len(scanned) == 3
 
 
 def test_sampling_keeps_the_rows_a_local_read_keeps(client: Any, corpus: Path) -> None:
@@ -196,8 +255,6 @@ def test_bad_filters_are_refused_before_anything_runs(filters: Any, error: type)
 
 
 def test_projection_reaches_the_parser(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dask
-
     asked: list[Any] = []
     read_tsv = _core.read_tsv
 
@@ -239,6 +296,49 @@ def test_a_bad_line_raises_on_the_client_with_its_line(
     assert isinstance(warning, zf.ZeekSkippedLinesWarning)
     assert warning.count == 1
     assert warning.lines[0][1] == bad_at + 1
+
+
+def test_skipped_and_unterminated_lines_reach_the_client_as_one_warning(
+    client: Any, tmp_path: Path, corpus: Path
+) -> None:
+    lines = (corpus / "zat/data__conn.log").read_text().splitlines(keepends=True)
+    first_data = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    for at in (first_data + 300, first_data + 150, first_data + 5):  # far apart: 3 ranges
+        lines.insert(at, f"bad row {at}\n")
+    data = "".join(line for line in lines if not line.startswith("#close"))
+    paths = [tmp_path / "a.log", tmp_path / "b.log"]
+    for path in paths:
+        path.write_text(data.rstrip("\n"))  # no line end after the last line
+    local_skipped, local_unterminated = _warnings_of(
+        lambda: zf.read_zeek(paths, on_bad_line="skip")
+    )
+    frame = zd.read_zeek(paths, blocksize=3000, on_bad_line="skip")
+    assert frame.npartitions > 6
+    skipped, unterminated = _warnings_of(frame.compute)
+    assert skipped.count == local_skipped.count == 6
+    assert skipped.lines == local_skipped.lines  # both files' bad lines, in file order
+    assert [line for _, line, _ in skipped.lines] == [
+        first_data + 6,
+        first_data + 152,
+        first_data + 303,
+    ] * 2
+    assert unterminated.lines == local_unterminated.lines
+    assert [path for path, _ in unterminated.lines] == [str(p) for p in paths]
+    # A result that needs only some partitions has only their lines.
+    head, _ = _warnings_of(lambda: frame.partitions[0].compute(), unterminated=False)
+    assert (head.count, head.lines[0][1]) == (1, first_data + 6)
+
+
+def _warnings_of(run: Any, *, unterminated: bool = True) -> tuple[Any, Any]:
+    """The one skipped-lines warning and the one unterminated-lines warning ``run`` gives."""
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        run()
+    skipped = [w.message for w in warned if isinstance(w.message, zf.ZeekSkippedLinesWarning)]
+    incomplete = [w.message for w in warned if isinstance(w.message, zf.ZeekIncompleteLineWarning)]
+    assert len(skipped) == 1, [str(w) for w in skipped]
+    assert len(incomplete) == int(unterminated), [str(w) for w in incomplete]
+    return skipped[0], incomplete[0] if incomplete else None
 
 
 def test_n_rows_reads_the_head_in_order(client: Any, corpus: Path) -> None:

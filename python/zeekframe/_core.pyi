@@ -4,6 +4,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __version__: str
+MAX_REPORTED_LINES: int
+"""How many skipped lines a read names in its warning (it counts them all)."""
 
 class ArrowTable:
     """Batches produced by the reader, exported through the Arrow PyCapsule interface."""

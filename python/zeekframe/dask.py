@@ -207,17 +207,21 @@ def plan_partitions(
     *,
     reader: _Reader | None = None,
     max_line_bytes: int | None = None,
+    every_block: bool = False,
 ) -> Plan:
     """Cut files into partitions.
 
-    Each file's header is read (in parallel, on the client). A plain TSV file has its line
-    ends counted range by range, as Dask tasks (so on the cluster's workers when one is in
-    use), which numbers every range's lines as in the file; one larger than ``blocksize``
-    becomes several partitions. A plain file with header lines after its first header block
-    (rotated logs concatenated) stays one partition, so that every range is read under the
-    header its first line belongs to, and its columns are found from all its blocks (a Dask
-    task that reads it without parsing its rows). Compressed and JSON files are one
-    partition each, with the columns of their first header block.
+    Each file's header is read (in parallel, on the client). A plain TSV file larger than
+    ``blocksize`` has its line ends counted range by range, as Dask tasks (so on the
+    cluster's workers when one is in use), which numbers every range's lines as in the file,
+    and becomes a partition per range. If that count finds header lines after its first
+    header block (rotated logs concatenated), the file stays one partition, so that every
+    line is read under the header it belongs to, and its columns are found from all its
+    blocks (a Dask task that reads it without parsing its rows). Smaller plain files that
+    follow one another share a partition, up to ``blocksize`` bytes; a compressed or JSON
+    file is a partition of its own. Files read whole are planned from their first header
+    block; ``every_block`` has plain ones read whole at planning too, for the columns of
+    all their blocks.
 
     Example:
         >>> from zeekframe.dask import plan_partitions
@@ -230,18 +234,19 @@ def plan_partitions(
     with ThreadPoolExecutor(max_workers=min(32, max(1, len(paths)))) as pool:
         plans = list(pool.map(lambda p: _core.plan_file(p, max_line_bytes=max_line_bytes), paths))
     cut = [_file_ranges(plan, blocksize) for plan in plans]
+    # A file read whole numbers its own lines: only cut ones (or with every_block, all plain
+    # ones) are counted, each such pass costing as much as copying the file.
+    counted = [r if r is not None and (every_block or len(r) > 1) else [] for r in cut]
     jobs = [
         (i, j, path, max(start, plans[i][2]) if j == 0 else start, end)
         for i, path in enumerate(paths)
-        for j, (start, end) in enumerate(cut[i] or [])
+        for j, (start, end) in enumerate(counted[i])
     ]
     results = compute(*[delayed(_scan)(path, s, e) for _, _, path, s, e in jobs])
     counts = {(i, j): result for (i, j, *_), result in zip(jobs, results)}
-    several_blocks = [
-        i
-        for i, ranges in enumerate(cut)
-        if ranges and any(counts[i, j][1] is not None for j in range(len(ranges)))
-    ]
+    several_blocks = sorted(
+        {i for (i, _), (_, header_line) in counts.items() if header_line is not None}
+    )
     layouts: dict[str, pl.Schema] = {}
     if reader is not None:
         if several_blocks:
@@ -250,9 +255,20 @@ def plan_partitions(
         rest = [p for p in paths if p not in layouts]
         with ThreadPoolExecutor(max_workers=min(32, max(1, len(rest)))) as pool:
             layouts.update(zip(rest, pool.map(reader.layout, rest)))
-    partitions = []
+    partitions: list[Partition] = []
+    # Plain files smaller than blocksize, one after another, share a partition up to it.
+    group: list[str] = []
+    group_bytes = 0
     for i, path in enumerate(paths):
         ranges = cut[i]
+        small = ranges is not None and len(ranges) == 1 and blocksize is not None
+        if group and (not small or group_bytes + plans[i][1] > (blocksize or 0)):
+            partitions.append(Partition(tuple(group)))
+            group, group_bytes = [], 0
+        if small:
+            group.append(path)
+            group_bytes += plans[i][1]
+            continue
         if ranges is None or len(ranges) == 1 or i in several_blocks:
             partitions.append(Partition((path,)))
             continue
@@ -261,6 +277,8 @@ def plan_partitions(
             partitions.append(Partition((path,), (start, end, before)))
             newlines = counts[i, j][0]
             before += newlines + (plans[i][3] if j == 0 else 0)
+    if group:
+        partitions.append(Partition(tuple(group)))
     return Plan(partitions, layouts)
 
 
@@ -281,7 +299,8 @@ class _ReadPartition:
         )
         names = list(self.schema) if columns is None else list(columns)
         # Without a projection every column is read, so that a column the plan does not know
-        # (a later header block of a compressed file) is found and said, not dropped.
+        # (a later header block of a file planned from its first) is found and said, not
+        # dropped.
         wanted = None if columns is None else reader.output_columns(names)
         if self.predicate is None:
             table = pa.table(reader.table(wanted, part.n_rows, None))
@@ -292,20 +311,21 @@ class _ReadPartition:
             raise ZeekError(
                 f"{', '.join(part.paths)}: a later header block has columns {unknown} that the "
                 "files' first header blocks, from which the Dask frame's columns were planned, "
-                "do not have; name the columns to read with columns=, or decompress the file "
-                "(a plain file's later blocks are found when planning)"
+                "do not have; name the columns to read with columns=, or read plain files "
+                "with every_block=True (planning then reads them whole to find every block; "
+                "a compressed file must be decompressed for that)"
             )
         return _to_pandas(_conform(table, self.arrow_schema, names))
 
 
 def _warn(message: Warning, stacklevel: int = 1) -> None:
-    """Warn, and on a Dask worker have the client warn too (skipped and unterminated lines)."""
+    """Warn; on a ``distributed`` worker, through the scheduler to the client, gathered."""
     try:
-        from distributed import warn
-    except ImportError:
+        from zeekframe import _dask_warnings
+    except ImportError:  # no distributed: a local scheduler, in this process
         warnings.warn(message, stacklevel=stacklevel + 1)
         return
-    warn(message, stacklevel=stacklevel + 1)
+    _dask_warnings.warn(message, stacklevel=stacklevel + 1)
 
 
 def _arrow_schema(schema: pl.Schema) -> pa.Schema:
@@ -369,6 +389,7 @@ def read_zeek(
     include_file_paths: str | None = None,
     max_line_bytes: int | None = None,
     complete_lines: bool = False,
+    every_block: bool = False,
 ) -> dd.DataFrame:
     """Read Zeek logs into a Dask DataFrame: the rows and types of a local pandas read.
 
@@ -390,14 +411,17 @@ def read_zeek(
         n_rows: the first rows only (counted after sampling and filtering): one partition
             that reads the files in order until it has them.
         blocksize: plain TSV files larger than this (bytes, or a size such as ``"64MiB"``)
-            are cut into byte ranges of whole lines, a partition each; ``None`` makes one
-            partition per file. Compressed and JSON files are one partition each.
+            are cut into byte ranges of whole lines, a partition each, and smaller ones that
+            follow one another share a partition up to it; ``None`` makes one partition per
+            file. Compressed and JSON files are one partition each.
         n_threads: parser threads per partition (default 1: the partitions are the
             parallelism; raise it for a few large compressed files on many cores).
         rename: as for :func:`zeekframe.read_zeek`.
-        on_bad_line: as for :func:`zeekframe.read_zeek`; with ``"skip"`` each partition
-            that skipped lines warns with its count and first lines (on a cluster, the
-            warning reaches the client).
+        on_bad_line: as for :func:`zeekframe.read_zeek`. With ``"skip"``, on a
+            ``distributed`` cluster, the lines the partitions skipped reach the client as one
+            :class:`~zeekframe.ZeekSkippedLinesWarning` per computed result, with the total
+            count and the first lines in file order, before ``compute()`` returns; with a
+            local scheduler each partition that skipped lines warns on its own.
         fields: as for :func:`zeekframe.read_zeek`.
         types: as for :func:`zeekframe.read_zeek`.
         log_type: as for :func:`zeekframe.read_zeek`.
@@ -408,6 +432,12 @@ def read_zeek(
         include_file_paths: as for :func:`zeekframe.read_zeek`.
         max_line_bytes: as for :func:`zeekframe.read_zeek`.
         complete_lines: as for :func:`zeekframe.read_zeek`.
+        every_block: find the columns of every header block of each plain file at planning
+            (rotated logs with other columns concatenated into one file), by reading the
+            files whole once. By default a file is planned from its first header block, as
+            compressed files always are, and a later block with columns the plan does not
+            have raises when computed; plain files larger than ``blocksize`` are read whole
+            at planning anyway (to number their ranges' lines), so theirs are always found.
 
     Returns:
         A ``dask.dataframe.DataFrame`` whose ``meta`` has exactly the dtypes of
@@ -460,6 +490,7 @@ def read_zeek(
             _parse_blocksize(blocksize),
             reader=reader,
             max_line_bytes=max_line_bytes,
+            every_block=every_block,
         )
     schema = reader.schema(plan.layouts)
     wanted = _output_names("columns", columns, rename)

@@ -127,6 +127,26 @@ Warn = Callable[..., None]
 """How a read warns: ``warnings.warn``, or one that also reaches a Dask client."""
 
 
+def skipped_warning(
+    count: int, skipped: list[tuple[str | None, int | None, str]]
+) -> ZeekSkippedLinesWarning:
+    """The warning for ``count`` lines ``on_bad_line="skip"`` dropped, ``skipped`` the first."""
+    first = "; ".join(message for _, _, message in skipped[:3])
+    more = f" (and {count - 3} more)" if count > 3 else ""
+    return ZeekSkippedLinesWarning(f"skipped {count} bad line(s): {first}{more}", count, skipped)
+
+
+def unterminated_warning(lines: list[tuple[str, int]]) -> ZeekIncompleteLineWarning:
+    """The warning naming the last ``lines`` that had no line end and were read as rows."""
+    where = ", ".join(f"{path}:{line}" for path, line in lines[:3])
+    more = f" (and {len(lines) - 3} more files)" if len(lines) > 3 else ""
+    return ZeekIncompleteLineWarning(
+        f"the last line has no line end, so it may be cut short or still being written; "
+        f"it was read like the others: {where}{more} (complete_lines=True leaves it out)",
+        lines,
+    )
+
+
 def warn_skipped(
     count: int,
     skipped: list[tuple[str | None, int | None, str]],
@@ -135,32 +155,16 @@ def warn_skipped(
     warn: Warn | None = None,
 ) -> None:
     """Report the lines ``on_bad_line="skip"`` dropped, if any, as one warning."""
-    if not count:
-        return
-    first = "; ".join(message for _, _, message in skipped[:3])
-    more = f" (and {count - 3} more)" if count > 3 else ""
-    (warn or warnings.warn)(
-        ZeekSkippedLinesWarning(f"skipped {count} bad line(s): {first}{more}", count, skipped),
-        stacklevel=stacklevel,
-    )
+    if count:
+        (warn or warnings.warn)(skipped_warning(count, skipped), stacklevel=stacklevel)
 
 
 def warn_unterminated(
     lines: list[tuple[str, int]], *, stacklevel: int, warn: Warn | None = None
 ) -> None:
     """Name the last lines that had no line end and were read as rows, if any."""
-    if not lines:
-        return
-    where = ", ".join(f"{path}:{line}" for path, line in lines[:3])
-    more = f" (and {len(lines) - 3} more files)" if len(lines) > 3 else ""
-    (warn or warnings.warn)(
-        ZeekIncompleteLineWarning(
-            f"the last line has no line end, so it may be cut short or still being written; "
-            f"it was read like the others: {where}{more} (complete_lines=True leaves it out)",
-            lines,
-        ),
-        stacklevel=stacklevel,
-    )
+    if lines:
+        (warn or warnings.warn)(unterminated_warning(lines), stacklevel=stacklevel)
 
 
 def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:

@@ -73,13 +73,16 @@ def _reduced(
     if not _is_dask(frame):
         return step(_lazy(frame))
     from dask.base import compute
-    from dask.delayed import delayed
 
     dask_frame: Any = frame
     names = {name.replace(".", "_"): name for name in dask_frame.columns}
-    # Selecting first lets Dask read only these columns.
-    parts = dask_frame[[names[c] for c in columns if c in names]].to_delayed()
-    results: tuple[pl.DataFrame, ...] = compute(*[delayed(_apply)(p, step) for p in parts])
+    # Selecting first lets Dask read only these columns; the step runs in the same task as
+    # the partition's read (Dask fuses them), and its Polars result is taken as it is.
+    selected = dask_frame[[names[c] for c in columns if c in names]]
+    reduced = selected.map_partitions(
+        _apply, step, meta=selected._meta, enforce_metadata=False, align_dataframes=False
+    )
+    results: tuple[pl.DataFrame, ...] = compute(*reduced.to_delayed())
     return pl.concat(results, how="vertical").lazy()
 
 
