@@ -5,7 +5,8 @@ split into hourly files by ``ts``, as a sensor rotates them (about 33 plain file
 its header). The work is the report's first table: a 10 % sample of conn, connections per
 origin host and destination port, port 80 left out. Candidates, each in a fresh process
 (the cluster is started before the clock, and closed after it; its workers import zeekframe
-before it, as the local candidate's process does):
+and compute a small Dask frame before it, as a cluster in use has, and as the local
+candidate's process has imported zeekframe):
 
 - zeekframe local: ``read_zeek(files, sample=0.1, seed=42, columns=[...])`` and
   ``report.conn_port_counts``.
@@ -15,6 +16,9 @@ before it, as the local candidate's process does):
 - zat LogToDask on 2 workers: ``LogToDask().create_dataframe(f, ts_index=False, usecols=...)``
   per file, ``dd.concat``, ``.sample(frac=0.1)``, the port filter and ``groupby().size()``;
   measured only where zat is installed (``pip install zat``).
+- the read alone, locally and on 2 workers: the same sample and columns, rows counted where
+  they were read (``.height``, ``len()``): what the cluster costs without the report's
+  per-partition counts and their combination on the client.
 - each candidate again, 3 more times in the same process and cluster (a notebook's second run).
 - scheduler overhead: 1,000 partitions that each return a one-row frame, on 2 workers, per
   partition.
@@ -45,8 +49,12 @@ CANDIDATES = {
     "dask-1": "zd.read_zeek(files, sample=0.1) + report.conn_port_counts, LocalCluster 1 worker",
     "dask-2": "the same on 2 workers",
     "zat-2": "zat LogToDask(usecols=[2]) per file + dd.concat + sample(0.1) + groupby, 2 workers",
+    "local-read": "the read alone: zf.read_zeek(files, sample=0.1, columns=[2]).height",
+    "dask-2-read": "the read alone on 2 workers: len(zd.read_zeek(files, sample=0.1, columns=[2]))",
     "overhead": "1,000 one-row partitions on 2 workers (dd.from_map), per partition",
 }
+READ_ALONE = {"dask-2-read": "local-read", "local-read": "local-read"}
+"""Candidates measured against another than ``local``."""
 
 
 def archive(scale: float) -> list[Path]:
@@ -99,6 +107,11 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
             )
         )
         return {**stats, "rows": counts.height, "check": _digest(counts) if check else None}
+    if key == "local-read":
+        rows, stats = _timed_again(
+            lambda: zf.read_zeek(files, sample=0.1, seed=42, columns=COLUMNS).height
+        )
+        return {**stats, "rows": rows}
     if key == "zat-2":
         try:
             from zat.log_to_dask import LogToDask  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -115,9 +128,11 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
         ) as cluster,
         Client(cluster) as client,
     ):
-        # The workers import what the partitions run before the clock, as the local
-        # candidate's process imports zeekframe before it (a cluster in use has them loaded).
+        # Before the clock the workers import what the partitions run and compute a small
+        # frame (Dask loads some 350 modules on a worker's first DataFrame task), as the
+        # local candidate's process has imported zeekframe: a cluster in use has done both.
         client.run(_warm)
+        dd.from_map(lambda i: pd.DataFrame({"a": [i]}), range(4)).sum().compute()
         if key == "overhead":
             parts = 1000
             frame = dd.from_map(lambda i: pd.DataFrame({"a": [i]}), range(parts))
@@ -134,15 +149,21 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
                 conn = conn[conn["id.resp_p"] != 80]
                 return conn.groupby(COLUMNS).size().compute()
 
-            sizes, stats = _timed_again(by_zat)
+            sizes, stats = _timed_again(by_zat, client)
             return {**stats, "rows": len(sizes)}
         import zeekframe.dask as zd
+
+        if key == "dask-2-read":
+            rows, stats = _timed_again(
+                lambda: len(zd.read_zeek(files, sample=0.1, seed=42, columns=COLUMNS)), client
+            )
+            return {**stats, "rows": rows}
 
         def on_dask() -> pl.DataFrame:
             conn = zd.read_zeek(files, sample=0.1, seed=42)
             return report.conn_port_counts(conn)
 
-        counts, stats = _timed_again(on_dask)
+        counts, stats = _timed_again(on_dask, client)
         partitions = zd.read_zeek(files).npartitions
         return {
             **stats,
@@ -156,17 +177,31 @@ AGAIN = 3
 """How many more times each candidate runs in the same process (cluster) after its first."""
 
 
-def _timed_again(call: Any) -> tuple[Any, dict[str, Any]]:
-    """The first run's figures, and the median wall time of ``AGAIN`` more in this process."""
+def _timed_again(call: Any, client: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The first run's figures, and the median wall time of ``AGAIN`` more in this process.
+
+    With a Dask ``client``, also the CPU time its workers spent in the first run.
+    """
+    before = client.run(_cpu_seconds) if client is not None else {}
     value, stats = timed(call)
+    if client is not None:
+        after = client.run(_cpu_seconds)
+        stats["workers_cpu_seconds"] = sum(after[w] - before[w] for w in before)
     again = [timed(call)[1]["seconds"] for _ in range(AGAIN)]
     return value, {**stats, "again_seconds": statistics.median(again)}
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _warm() -> None:
     import importlib
 
-    for module in ("zeekframe.dask", "zeekframe.report", "pandas", "pyarrow"):
+    for module in ("zeekframe.dask", "zeekframe.report", "dask.dataframe", "pandas", "pyarrow"):
         importlib.import_module(module)
 
 
@@ -215,27 +250,37 @@ def main() -> None:
         f"(the demo conn.log at scale {args.scale:g})",
         f"- {args.reps} alternating repetitions, each in a fresh process; medians",
         "",
-        "| candidate | what | median s | min s | CPU s (client) | vs local | again s "
-        "| again vs local | partitions |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| candidate | what | median s | min s | CPU s (client) | CPU s (workers) | vs local "
+        "| again s | again vs local | partitions |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    local_runs = runs.get("local") or []
-    local = statistics.median(r["seconds"] for r in local_runs) if local_runs else None
-    local_again = statistics.median(r["again_seconds"] for r in local_runs) if local_runs else None
+
+    def base(key: str, field: str) -> float | None:
+        found = runs.get(READ_ALONE.get(key, "local")) or []
+        if not found or "unavailable" in found[0]:
+            return None
+        return float(statistics.median(r[field] for r in found))
+
+    rows = {k: r[0]["rows"] for k, r in runs.items() if r and "rows" in r[0]}
+    if rows.get("local-read") != rows.get("dask-2-read"):
+        raise SystemExit(f"the reads disagree: {rows}")
     for key in keys:
+        local, local_again = base(key, "seconds"), base(key, "again_seconds")
         results = runs[key]
         if results and "unavailable" in results[0]:
-            lines.append(f"| {key} | {results[0]['unavailable']} | | | | | | | |")
+            lines.append(f"| {key} | {results[0]['unavailable']} | | | | | | | | |")
             continue
         seconds = statistics.median(r["seconds"] for r in results)
         fastest = min(r["seconds"] for r in results)
         cpu = statistics.median(r["cpu_seconds"] for r in results)
         ratio = f"{seconds / local:.2f}x" if local and key != "overhead" else ""
         parts = results[0].get("partitions", "")
+        workers_cpu = [r["workers_cpu_seconds"] for r in results if "workers_cpu_seconds" in r]
+        on_workers = f"{statistics.median(workers_cpu):.2f}" if workers_cpu else ""
         if key == "overhead":
             per = statistics.median(r["per_partition_ms"] for r in results)
             lines.append(
-                f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {fastest:.2f} | {cpu:.2f} | "
+                f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {fastest:.2f} | {cpu:.2f} | | "
                 f"{per:.2f} ms/partition | | | 1000 |"
             )
             continue
@@ -243,12 +288,12 @@ def main() -> None:
         again_ratio = f"{again / local_again:.2f}x" if local_again else ""
         lines.append(
             f"| {key} | {CANDIDATES[key]} | {seconds:.2f} | {fastest:.2f} | {cpu:.2f} | "
-            f"{ratio} | {again:.2f} | {again_ratio} | {parts} |"
+            f"{on_workers} | {ratio} | {again:.2f} | {again_ratio} | {parts} |"
         )
     one = runs.get("dask-1") or []
     over = runs.get("overhead") or []
     if one and over and "unavailable" not in one[0]:
-        per_file = statistics.median(r["seconds"] for r in one) / one[0]["partitions"]
+        per_file = statistics.median(r["seconds"] for r in one) / len(files)
         per_task = statistics.median(r["per_partition_ms"] for r in over) / 1000
         projected = 1000 * per_file / 100 + 1000 * per_task
         lines += [
@@ -260,9 +305,11 @@ def main() -> None:
         ]
     lines += [
         "",
-        "- seconds: wall time of the step, cluster start and stop left out; CPU s is the "
-        "client process's own (the workers' is not in it).",
-        "- vs local: median over local read_zeek's median on the same files.",
+        "- seconds: wall time of the step, cluster start and stop left out; CPU s (client) is "
+        "the client process's own (a LocalCluster's scheduler runs in it), CPU s (workers) "
+        "the worker processes' in all, both of the first run.",
+        "- vs local: median over local read_zeek's median on the same files (the read alone: "
+        "over local-read's).",
         f"- again: the median of {AGAIN} more runs in the same process (and cluster), as a "
         "notebook runs a step again; against local read_zeek's again.",
     ]
