@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import pickle
 import subprocess
 import sys
 import warnings
@@ -440,3 +441,115 @@ def test_the_command_line_report_runs_on_a_local_cluster(
     assert (tmp_path / "http.parquet").is_dir()
     with pytest.raises(SystemExit):
         main([*args, "--workers", "2", "--dask", "tcp://127.0.0.1:1"])
+
+
+class _Task:
+    def __init__(self, key: Any, wanted_by: tuple[str, ...] = ()) -> None:
+        self.key = key
+        self.who_wants = {_Client(c) for c in wanted_by}
+        self.dependents: set[_Task] = set()
+
+
+class _Client:
+    def __init__(self, client_key: str) -> None:
+        self.client_key = client_key
+
+
+class _Scheduler:
+    """What the warning plugin uses of a scheduler: tasks, clients, send_all."""
+
+    def __init__(self, tasks: list[_Task], clients: tuple[str, ...]) -> None:
+        self.tasks = {t.key: t for t in tasks}
+        self.clients = dict.fromkeys(clients)
+        self.sent: list[tuple[str, Any]] = []
+
+    def send_all(self, client_msgs: dict[str, list[Any]], worker_msgs: dict[str, Any]) -> None:
+        assert worker_msgs == {}
+        for client, messages in client_msgs.items():
+            for message in messages:
+                assert (message["op"], message["topic"]) == ("event", "warn")
+                body = message["event"][1]
+                warning = pickle.loads(body["message"])
+                assert pickle.loads(body["category"]) is type(warning)
+                self.sent.append((client, warning))
+
+
+def _event(key: Any, warning: Warning) -> dict[str, bytes]:
+    return {"key": pickle.dumps(key), "warning": pickle.dumps(warning)}
+
+
+def test_the_warning_plugin_gathers_per_result_in_partition_order() -> None:
+    from zeekframe import _dask_warnings as gathered
+    from zeekframe.io import skipped_warning, unterminated_warning
+
+    parts = [_Task(("read-zeek-x", i)) for i in range(3)]
+    total = _Task("sum-x", wanted_by=("alice",))
+    other = _Task("other", wanted_by=("bob",))
+    for part in parts:
+        part.dependents.add(total)
+    parts[2].dependents.add(other)
+    scheduler = _Scheduler([*parts, total, other], ("alice", "bob"))
+    plugin = gathered.GatheredWarnings(scheduler)
+    line = lambda n: ("a.log", n, f"line {n}: bad")  # noqa: E731
+    # Partitions report out of order; partition 2 twice (run again on another worker).
+    plugin.log_event(gathered.TOPIC, _event(parts[2].key, skipped_warning(2, [line(30), line(31)])))
+    plugin.log_event(gathered.TOPIC, _event(parts[0].key, skipped_warning(1, [line(5)])))
+    plugin.log_event(gathered.TOPIC, _event(parts[2].key, skipped_warning(2, [line(30), line(31)])))
+    plugin.log_event(gathered.TOPIC, _event(parts[1].key, unterminated_warning([("a.log", 20)])))
+    plugin.log_event("some-other-topic", {"not": "ours"})
+    assert scheduler.sent == []
+    for part in parts:
+        plugin.transition(part.key, "processing", "memory", stimulus_id="s")
+    assert scheduler.sent == []  # the partitions are not what a client waits for
+    plugin.transition(total.key, "processing", "memory", stimulus_id="s")
+    kinds = {type(w): (client, w) for client, w in scheduler.sent}
+    assert len(scheduler.sent) == 2
+    client, skipped = kinds[zf.ZeekSkippedLinesWarning]
+    assert client == "alice"
+    assert skipped.count == 3
+    assert [n for _, n, _ in skipped.lines] == [5, 30, 31]
+    assert "skipped 3 bad line(s): line 5: bad; line 30: bad; line 31: bad" in str(skipped)
+    assert kinds[zf.ZeekIncompleteLineWarning][1].lines == [("a.log", 20)]
+    # Said once: the same result in memory again says nothing more.
+    plugin.transition(total.key, "released", "memory", stimulus_id="s")
+    assert len(scheduler.sent) == 2
+    # The other result depends on partition 2 only; it fails, and still has its warning.
+    plugin.transition(other.key, "processing", "erred", stimulus_id="s")
+    assert [(c, w.count) for c, w in scheduler.sent[2:]] == [("bob", 2)]
+    assert plugin.pending == {}
+
+
+def test_the_warning_plugin_drops_forgotten_results_and_says_orphans_at_once() -> None:
+    from zeekframe import _dask_warnings as gathered
+    from zeekframe.io import skipped_warning
+
+    part = _Task(("read-zeek-y", 0))
+    result = _Task("result", wanted_by=("alice",))
+    part.dependents.add(result)
+    scheduler = _Scheduler([part, result], ("alice", "bob"))
+    plugin = gathered.GatheredWarnings(scheduler)
+    plugin.log_event(gathered.TOPIC, _event(part.key, skipped_warning(1, [])))
+    plugin.transition(result.key, "processing", "forgotten", stimulus_id="s")
+    assert plugin.pending == {}
+    assert scheduler.sent == []
+    # A task nobody waits for (or the scheduler no longer knows): every client is told now.
+    plugin.log_event(gathered.TOPIC, _event(("read-zeek-y", 9), skipped_warning(4, [])))
+    assert sorted((c, w.count) for c, w in scheduler.sent) == [("alice", 4), ("bob", 4)]
+
+
+def test_merge_keeps_as_many_lines_as_a_read_names() -> None:
+    from zeekframe import _dask_warnings as gathered
+    from zeekframe.io import skipped_warning
+
+    limit = _core.MAX_REPORTED_LINES
+    parts = [
+        skipped_warning(limit, [("f", i * 100 + n, "bad") for n in range(limit)]) for i in range(3)
+    ]
+    other = UserWarning("not a read's")
+    merged = gathered.merge([parts[0], other, parts[1], parts[2]])
+    assert merged[0] is other
+    (skipped,) = merged[1:]
+    assert isinstance(skipped, zf.ZeekSkippedLinesWarning)
+    assert skipped.count == 3 * limit
+    assert [line for _, line, _ in skipped.lines] == list(range(limit))
+    assert str(skipped).endswith(f"(and {3 * limit - 3} more)")
