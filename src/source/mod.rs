@@ -414,14 +414,54 @@ pub fn peek_log_path(path: &str) -> Result<Option<String>> {
 
 /// Chunk buffers handed back by the parsers once a chunk is parsed, so the reader refills
 /// memory that is already mapped and warm instead of asking the kernel for fresh pages.
+/// When the pool is dropped (a file or a read is over) its buffers go to [`SPARE_BUFFERS`],
+/// from which the next pool takes before it allocates.
 #[derive(Debug, Default)]
 pub struct BufferPool(Mutex<Vec<Vec<u8>>>);
+
+/// Chunk buffers kept between files and reads, up to [`SPARE_BUFFERS_KEPT`] of them and
+/// [`SPARE_BYTES_KEPT`] bytes. Without them every file would fault fresh pages into its
+/// chunk buffers: an allocator that hands large blocks back to the system as soon as they
+/// are freed (glibc under `MALLOC_TRIM_THRESHOLD_`, which Dask's workers run with) maps new
+/// ones for every file, a page fault per 4 KiB. Only `try_lock` is used on it, so a process
+/// forked while another thread held the lock allocates afresh instead of waiting.
+static SPARE_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+const SPARE_BUFFERS_KEPT: usize = 8;
+const SPARE_BYTES_KEPT: usize = 64 << 20;
+
+/// A spare buffer of about `capacity` bytes: the reader fills a buffer to its capacity, so a
+/// larger one would make larger chunks than the read asked for.
+fn spare_buffer(capacity: usize) -> Option<Vec<u8>> {
+    let mut spare = SPARE_BUFFERS.try_lock().ok()?;
+    let fits = |b: &Vec<u8>| (capacity..=capacity + capacity / 8).contains(&b.capacity());
+    let at = spare.iter().rposition(fits)?;
+    Some(spare.swap_remove(at))
+}
+
+impl Drop for BufferPool {
+    fn drop(&mut self) {
+        let buffers = std::mem::take(self.0.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let Ok(mut spare) = SPARE_BUFFERS.try_lock() else {
+            return;
+        };
+        let mut kept: usize = spare.iter().map(Vec::capacity).sum();
+        for buffer in buffers {
+            if spare.len() >= SPARE_BUFFERS_KEPT || kept + buffer.capacity() > SPARE_BYTES_KEPT {
+                break;
+            }
+            kept += buffer.capacity();
+            spare.push(buffer);
+        }
+    }
+}
 
 impl BufferPool {
     /// An empty buffer with at least `capacity` bytes of room.
     pub fn take(&self, capacity: usize) -> Result<Vec<u8>> {
         let recycled = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut buffer = recycled.unwrap_or_default();
+        let mut buffer = recycled
+            .or_else(|| spare_buffer(capacity))
+            .unwrap_or_default();
         buffer.clear();
         buffer
             .try_reserve_exact(capacity)
@@ -537,6 +577,11 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         if !has_header_line {
             return self.data(buffer, buffer_offset, emit);
         }
+        // Data runs keep the chunk's own (pooled, already faulted-in) memory: header lines
+        // before a run are moved out of the buffer's front, and what follows a run is split
+        // off into a buffer of its own (header lines after a run are few).
+        let mut buffer = buffer;
+        let mut buffer_offset = buffer_offset;
         let mut pos = 0;
         while pos < buffer.len() {
             if buffer[pos] == b'#' {
@@ -556,10 +601,14 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
                 continue;
             }
             let end = next_header_line(&buffer, pos).unwrap_or(buffer.len());
-            if !self.data(buffer[pos..end].to_vec(), buffer_offset + pos as u64, emit)? {
+            let rest = buffer.split_off(end);
+            buffer.drain(..pos);
+            if !self.data(buffer, buffer_offset + pos as u64, emit)? {
                 return Ok(false);
             }
-            pos = end;
+            buffer_offset += end as u64;
+            buffer = rest;
+            pos = 0;
         }
         Ok(true)
     }
@@ -1102,6 +1151,44 @@ mod tests {
 
     fn rows(output: &ReadOutput) -> usize {
         output.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    #[test]
+    fn dropped_pools_keep_a_bounded_number_of_spare_buffers() {
+        use super::{BufferPool, SPARE_BUFFERS, SPARE_BUFFERS_KEPT, SPARE_BYTES_KEPT};
+        let bounded = || {
+            let spare = SPARE_BUFFERS
+                .lock()
+                .expect("no test panics holding the lock");
+            let bytes: usize = spare.iter().map(Vec::capacity).sum();
+            assert!(
+                spare.len() <= SPARE_BUFFERS_KEPT,
+                "{} buffers kept",
+                spare.len()
+            );
+            assert!(bytes <= SPARE_BYTES_KEPT, "{bytes} bytes kept");
+        };
+        for size in [1 << 20, 40 << 20] {
+            let pool = BufferPool::default();
+            let taken: Vec<Vec<u8>> = (0..20)
+                .map(|_| pool.take(size).expect("40 MiB can be reserved"))
+                .collect();
+            for mut buffer in taken {
+                buffer.extend_from_slice(b"stale bytes of an earlier file");
+                pool.give(buffer);
+            }
+            drop(pool);
+            bounded();
+            // A new pool's buffer comes back empty, whatever it held before, and no larger
+            // than an eighth over what was asked (the reader fills it to its capacity).
+            let pool = BufferPool::default();
+            let buffer = pool.take(size).expect("40 MiB can be reserved");
+            assert!(buffer.is_empty());
+            assert!((size..=size + size / 8).contains(&buffer.capacity()));
+            let small = pool.take(4096).expect("4 KiB can be reserved");
+            assert!((4096..=4096 + 512).contains(&small.capacity()));
+        }
+        bounded();
     }
 
     /// Every chunk size and thread count, with and without skipping bad lines.
