@@ -577,9 +577,6 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         if !has_header_line {
             return self.data(buffer, buffer_offset, emit);
         }
-        // Data runs keep the chunk's own (pooled, already faulted-in) memory: header lines
-        // before a run are moved out of the buffer's front, and what follows a run is split
-        // off into a buffer of its own (header lines after a run are few).
         let mut buffer = buffer;
         let mut buffer_offset = buffer_offset;
         let mut pos = 0;
@@ -601,14 +598,26 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
                 continue;
             }
             let end = next_header_line(&buffer, pos).unwrap_or(buffer.len());
-            let rest = buffer.split_off(end);
-            buffer.drain(..pos);
-            if !self.data(buffer, buffer_offset + pos as u64, emit)? {
+            let run_offset = buffer_offset + pos as u64;
+            // Each run costs one copy of the smaller of itself and what follows it, so a
+            // chunk of many short header blocks is still copied about once. Usually what
+            // follows is the smaller (nothing, or a `#close` line): then the run keeps the
+            // chunk's own pooled, already faulted-in buffer, the header lines before it
+            // moved out of its front and what follows split off.
+            let run = if buffer.len() - end <= end - pos {
+                let rest = buffer.split_off(end);
+                buffer.drain(..pos);
+                buffer_offset += end as u64;
+                pos = 0;
+                std::mem::replace(&mut buffer, rest)
+            } else {
+                let run = buffer[pos..end].to_vec();
+                pos = end;
+                run
+            };
+            if !self.data(run, run_offset, emit)? {
                 return Ok(false);
             }
-            buffer_offset += end as u64;
-            buffer = rest;
-            pos = 0;
         }
         Ok(true)
     }
@@ -1203,6 +1212,52 @@ mod tests {
                 check(&read_files(&[path.to_owned()], &options));
             }
         }
+    }
+
+    #[test]
+    fn header_blocks_inside_a_chunk_split_it_into_runs_read_in_order() {
+        // Many short blocks after a long run, then a long run after short ones: in one 4 MiB
+        // chunk each run is either split off the chunk or copied, whichever is smaller.
+        let mut text = log(300);
+        for i in 0..200 {
+            text.push_str(&format!(
+                "#close\tx\n{HEADER}{}.5\tS{i}\t{i}\t{i}\n",
+                1_400_000_000 + i
+            ));
+        }
+        text.push_str(&log(300)[HEADER.len()..]);
+        text.push_str("#close\tend\n");
+        let file = TempLog::new("runs.log", text.as_bytes());
+        let expected: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split('\t').nth(1).unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(expected.len(), 800);
+        let base = ReadOptions {
+            skip_bad_lines: true,
+            ..ReadOptions::default()
+        };
+        each_way(&file.path(), &base, &|result| {
+            let output = result.as_ref().expect("reads");
+            assert_eq!(rows(output), 800);
+            let uids: Vec<String> = output
+                .batches
+                .iter()
+                .flat_map(|b| {
+                    let column = b.column_by_name("uid").expect("uid column");
+                    let strings = column
+                        .as_any()
+                        .downcast_ref::<arrow_array::StringViewArray>()
+                        .expect("uid is a string column");
+                    strings
+                        .iter()
+                        .map(|v| v.unwrap_or("-").to_owned())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            assert_eq!(uids, expected);
+        });
     }
 
     #[test]
