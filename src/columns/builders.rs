@@ -19,6 +19,7 @@ use arrow_buffer::{
     BooleanBuffer, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
 };
 use arrow_schema::Field;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -126,10 +127,57 @@ fn is_utf8(bytes: &[u8]) -> bool {
 
 /// Validity kept as the list of null rows while parsing: most Zeek columns have few nulls,
 /// so a valid value costs one increment, and the bitmap is built once at the end.
-#[derive(Default)]
 pub struct Validity {
     null_rows: Vec<u32>,
     len: usize,
+}
+
+thread_local! {
+    /// Null-row lists of columns already finished, for the next chunk this thread parses.
+    /// Columns the log mostly leaves unset (`service`, `duration`, ... on scan traffic) list
+    /// most rows: grown afresh for every chunk, their lists were reallocated and copied
+    /// a dozen times each and faulted in new memory every time.
+    static NULL_LISTS: RefCell<Vec<Vec<u32>>> = const { RefCell::new(Vec::new()) };
+}
+/// At most this many lists are kept per thread, each of at most `NULL_LIST_ROWS` rows of
+/// room (a few MB per parser thread in all).
+const NULL_LISTS_KEPT: usize = 64;
+const NULL_LIST_ROWS: usize = 256 << 10;
+
+/// Let this thread's kept null-row lists go (the end of a read).
+pub fn release_null_lists() {
+    NULL_LISTS.with(|lists| {
+        if let Ok(mut lists) = lists.try_borrow_mut() {
+            *lists = Vec::new();
+        }
+    });
+}
+
+impl Default for Validity {
+    fn default() -> Validity {
+        let kept = NULL_LISTS.with(|lists| lists.try_borrow_mut().ok()?.pop());
+        Validity {
+            null_rows: kept.unwrap_or_default(),
+            len: 0,
+        }
+    }
+}
+
+impl Drop for Validity {
+    fn drop(&mut self) {
+        let mut list = std::mem::take(&mut self.null_rows);
+        if list.capacity() == 0 || list.capacity() > NULL_LIST_ROWS {
+            return;
+        }
+        list.clear();
+        NULL_LISTS.with(|lists| {
+            if let Ok(mut lists) = lists.try_borrow_mut() {
+                if lists.len() < NULL_LISTS_KEPT {
+                    lists.push(list);
+                }
+            }
+        });
+    }
 }
 
 impl Validity {
@@ -153,7 +201,7 @@ impl Validity {
         self.len = len;
     }
 
-    fn finish(self) -> Option<NullBuffer> {
+    fn finish(&self) -> Option<NullBuffer> {
         let nulls = self.null_rows.len();
         if nulls == 0 {
             return None;
@@ -806,6 +854,32 @@ fn inline_bytes(text: &[u8]) -> u128 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_null_row_list_kept_from_an_earlier_column_starts_empty() {
+        for (len, every) in [(1000usize, 1usize), (70, 3), (5000, 7), (64, 64), (3, 2)] {
+            let mut validity = Validity::default();
+            for row in 0..len {
+                if row % every == 0 {
+                    validity.append_null();
+                } else {
+                    validity.append_non_null();
+                }
+            }
+            let nulls = validity.finish();
+            drop(validity);
+            let expected = len.div_ceil(every);
+            let nulls = nulls.expect("some rows are null");
+            assert_eq!(nulls.null_count(), expected, "{len} rows, every {every}");
+            assert!((0..len).all(|row| nulls.is_null(row) == (row % every == 0)));
+        }
+        let mut none = Validity::default();
+        none.append_non_null();
+        assert!(
+            none.finish().is_none(),
+            "a list handed on holds no old rows"
+        );
+    }
+
     use super::*;
     use arrow_array::cast::AsArray;
 

@@ -13,11 +13,14 @@
 //! (0.65 ms per MB measured on a 2-core AMD EPYC VM, a third of a 2M-row read's CPU time),
 //! while zeroing a page that is already resident costs a few percent of that, so a notebook
 //! that reads a log again reuses warm memory. Anything beyond the pool is unmapped.
+//! A fresh region is made resident a stretch at a time just ahead of the values written
+//! (`MADV_POPULATE_WRITE`, one system call instead of a fault per page: about a third less
+//! CPU per page on such a VM), never under runs of nulls.
 
 use arrow_buffer::{ArrowNativeType, Buffer};
 use std::cell::RefCell;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Bytes mapped at a time. Only touched pages use memory, so the unused end of the last
@@ -30,6 +33,41 @@ const ALIGN: usize = 64;
 /// Freed regions kept for reuse, at most this many bytes of them (address space; of that
 /// only the part reads touched is resident).
 pub const POOL_BYTES: usize = 16 * REGION;
+
+/// The first and the largest stretch of a slice made resident at once ahead of the values
+/// written into it (see [`Values::reach`]).
+const POPULATE_FIRST: usize = 16 << 10;
+const POPULATE_MOST: usize = 256 << 10;
+/// Cleared when the kernel does not know `MADV_POPULATE_WRITE` (before Linux 5.14): pages
+/// are then faulted in one at a time by the writes themselves.
+static POPULATE_WORKS: AtomicBool = AtomicBool::new(true);
+
+/// Make the pages under `len` bytes at `ptr` resident and writable in one call, as the first
+/// write to each would one page fault at a time. Measured on a 2-core AMD EPYC VM: 1.6 us per
+/// 4 KiB page in stretches of 256 KiB against 2.5 us per page faulted by a write (most of a
+/// fault's cost is entering and leaving the kernel and the hypervisor once per page).
+/// Only memory this process owns and is about to write is passed; the contents of pages
+/// already resident are left as they are.
+pub fn populate(ptr: *const u8, len: usize) {
+    if len == 0 || !POPULATE_WORKS.load(Ordering::Relaxed) {
+        return;
+    }
+    let start = ptr as usize & !(PAGE - 1);
+    let end = (ptr as usize + len).next_multiple_of(PAGE);
+    // SAFETY: the pages from `start` to `end` hold the caller's memory (a region slice or a
+    // heap block it owns), so they are mapped readable and writable; populating changes no
+    // byte of them.
+    let done = unsafe {
+        libc::madvise(
+            start as *mut libc::c_void,
+            end - start,
+            libc::MADV_POPULATE_WRITE,
+        )
+    };
+    if done != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+        POPULATE_WORKS.store(false, Ordering::Relaxed);
+    }
+}
 
 /// A mapping of `REGION` bytes whose first `dirty` bytes may hold old values.
 struct Pooled {
@@ -48,6 +86,9 @@ static POOL: Mutex<(u32, Vec<Pooled>)> = Mutex::new((0, Vec::new()));
 struct Region {
     ptr: NonNull<u8>,
     len: usize,
+    /// Mapped for this read: none of its pages is resident yet. A pooled region's pages that
+    /// earlier reads wrote are resident already, and populating them would only walk them.
+    fresh: bool,
     /// How far slices were cut from it: where the next one starts, and what must be zeroed
     /// again before reuse. Only the thread carving from the region writes it.
     used: AtomicUsize,
@@ -69,6 +110,7 @@ impl Region {
                 return Some(Region {
                     ptr: pooled.ptr,
                     len,
+                    fresh: false,
                     used: AtomicUsize::new(0),
                 });
             }
@@ -94,6 +136,7 @@ impl Region {
         NonNull::new(ptr.cast::<u8>()).map(|ptr| Region {
             ptr,
             len,
+            fresh: true,
             used: AtomicUsize::new(0),
         })
     }
@@ -249,10 +292,19 @@ enum Storage<T> {
 /// needs more. Every slot past `len` is zero (the kernel zero-fills regions; the heap
 /// storage is zero-filled on growth; `truncate` zeroes what it drops), so appending a null,
 /// stored as zero, only advances `len`.
+///
+/// A region slice is made resident in stretches just ahead of the values written
+/// (`limit`), in one system call each instead of a page fault per page; nulls are not
+/// written, so the pages under a long run of them stay untouched as before.
 pub struct Values<T: ArrowNativeType> {
     ptr: NonNull<T>,
     len: usize,
     capacity: usize,
+    /// Slots below it are resident (or heap): writing there needs no look at the storage.
+    limit: usize,
+    /// Bytes the next stretch makes resident: doubled after a stretch was filled without a
+    /// gap, back to the first size after a run of nulls skipped past one.
+    window: usize,
     storage: Storage<T>,
 }
 
@@ -267,6 +319,8 @@ impl<T: ArrowNativeType> Values<T> {
                 ptr: slice.ptr.cast::<T>(),
                 len: 0,
                 capacity,
+                limit: if slice.region.fresh { 0 } else { capacity },
+                window: POPULATE_FIRST / 2,
                 storage: Storage::Region(slice),
             },
             None => Self::heap(&[], capacity),
@@ -286,14 +340,16 @@ impl<T: ArrowNativeType> Values<T> {
             ptr: NonNull::new(values.as_mut_ptr()).unwrap_or(NonNull::dangling()),
             len,
             capacity,
+            limit: capacity,
+            window: 0,
             storage: Storage::Heap(values),
         }
     }
 
     #[inline(always)]
     pub fn push(&mut self, value: T) {
-        if self.len == self.capacity {
-            self.grow();
+        if self.len >= self.limit {
+            self.reach(1);
         }
         // SAFETY: `len < capacity` slots of `T` are valid at `ptr`, and this vector is the
         // only writer of its storage.
@@ -312,10 +368,8 @@ impl<T: ArrowNativeType> Values<T> {
 
     #[inline(always)]
     pub fn extend_from_slice(&mut self, values: &[T]) {
-        if self.len + values.len() > self.capacity {
-            // One move, straight to the size needed: a giant value is copied once, not
-            // through every doubling on its way.
-            self.grow_to(self.len + values.len());
+        if self.len + values.len() > self.limit {
+            self.reach(values.len());
         }
         // SAFETY: the slots `len..len + values.len()` are inside the storage (ensured above),
         // and `values` cannot overlap them: they were never handed out.
@@ -333,6 +387,32 @@ impl<T: ArrowNativeType> Values<T> {
     #[inline(never)]
     fn grow(&mut self) {
         self.grow_to(self.len + 1);
+    }
+
+    /// Room for `more` values at `len`: beyond the capacity the values move to the heap (one
+    /// move, straight to the size needed: a giant value is copied once, not through every
+    /// doubling on its way); within it, the next stretch of the region slice is made
+    /// resident.
+    #[cold]
+    #[inline(never)]
+    fn reach(&mut self, more: usize) {
+        let needed = self.len + more;
+        if needed > self.capacity {
+            self.grow_to(needed);
+            return;
+        }
+        // A stretch filled to its end is followed by a larger one; a gap of nulls past the
+        // last one starts small again, so sparse columns stay mostly unwritten.
+        self.window = if self.len <= self.limit {
+            (self.window * 2).clamp(POPULATE_FIRST, POPULATE_MOST)
+        } else {
+            POPULATE_FIRST
+        };
+        let end = (needed + self.window / size_of::<T>()).min(self.capacity);
+        // SAFETY: `len..end` are slots of this vector's own storage (`end <= capacity`).
+        let from = unsafe { self.ptr.as_ptr().add(self.len) };
+        populate(from.cast::<u8>(), (end - self.len) * size_of::<T>());
+        self.limit = end;
     }
 
     #[cold]
@@ -386,7 +466,7 @@ impl Values<u8> {
     #[inline(always)]
     pub fn extend_from_bytes(&mut self, bytes: &[u8]) {
         let n = bytes.len();
-        if !(8..=32).contains(&n) || self.len + n > self.capacity {
+        if !(8..=32).contains(&n) || self.len + n > self.limit {
             self.extend_from_slice(bytes);
             return;
         }
@@ -528,6 +608,79 @@ mod tests {
             release_thread_region();
         }
         release_pool();
+    }
+
+    /// Which of the `pages` pages at `ptr` (page-aligned) are resident.
+    fn resident(ptr: *const u8, pages: usize) -> Vec<bool> {
+        let mut flags = vec![0u8; pages];
+        // SAFETY: the caller's mapping covers `pages` pages from `ptr`.
+        let known =
+            unsafe { libc::mincore(ptr as *mut libc::c_void, pages * PAGE, flags.as_mut_ptr()) };
+        assert_eq!(known, 0, "mincore");
+        flags.iter().map(|f| f & 1 == 1).collect()
+    }
+
+    #[test]
+    fn values_make_resident_the_stretch_ahead_of_their_writes_but_not_runs_of_nulls() {
+        // Larger than a pooled region, so it is a fresh mapping of its own.
+        let capacity = REGION / size_of::<u64>() + 1024;
+        let mut values = Values::<u64>::with_capacity(capacity);
+        let Storage::Region(slice) = &values.storage else {
+            panic!("a region slice was expected");
+        };
+        assert!(slice.region.fresh);
+        let base = values.ptr.as_ptr().cast::<u8>();
+        let per_page = PAGE / size_of::<u64>();
+        for i in 0..10 {
+            values.push(i);
+        }
+        // A run of nulls as long as 200 pages, then one value.
+        for _ in 0..200 * per_page {
+            values.push_default();
+        }
+        values.push(77);
+        let pages = capacity * size_of::<u64>() / PAGE;
+        let resident = resident(base, pages);
+        assert!(resident[0], "the first values' page");
+        assert!(resident[200], "the page of the value after the nulls");
+        let untouched = resident[8..200].iter().filter(|&&r| !r).count();
+        assert_eq!(
+            untouched, 192,
+            "pages under the nulls, past the first stretch"
+        );
+        if POPULATE_WORKS.load(Ordering::Relaxed) {
+            assert!(
+                resident[201],
+                "the stretch after the last value is populated"
+            );
+        }
+        assert!(
+            !resident[pages - 1],
+            "the end of the slice was never reached"
+        );
+        let written = values.as_slice();
+        assert_eq!(&written[..10], &(0..10).collect::<Vec<u64>>()[..]);
+        assert!(written[10..10 + 200 * per_page].iter().all(|&v| v == 0));
+        assert_eq!(written[10 + 200 * per_page], 77);
+        // Dense writes over many stretches, across the whole slice: every value read back.
+        let mut dense = Values::<u64>::with_capacity(capacity);
+        for i in 0..capacity as u64 {
+            dense.push(i * 3);
+        }
+        assert!(dense
+            .as_slice()
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == i as u64 * 3));
+        let mut bytes = Values::<u8>::with_capacity(REGION + 4096);
+        for i in 0..(REGION / 20) {
+            bytes.extend_from_bytes(&[(i % 251) as u8; 20]);
+        }
+        assert!(bytes
+            .as_slice()
+            .chunks(20)
+            .enumerate()
+            .all(|(i, c)| c == [(i % 251) as u8; 20]));
     }
 
     #[test]

@@ -494,6 +494,7 @@ pub fn release_thread_memory() {
         }
     });
     memory::release_thread_region();
+    crate::columns::builders::release_null_lists();
 }
 
 /// Parse a chunk of whole data lines (no header lines) laid out as `block` says, applying
