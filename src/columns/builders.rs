@@ -854,6 +854,9 @@ fn inline_bytes(text: &[u8]) -> u128 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+
     #[test]
     fn a_null_row_list_kept_from_an_earlier_column_starts_empty() {
         for (len, every) in [(1000usize, 1usize), (70, 3), (5000, 7), (64, 64), (3, 2)] {
@@ -879,9 +882,6 @@ mod tests {
             "a list handed on holds no old rows"
         );
     }
-
-    use super::*;
-    use arrow_array::cast::AsArray;
 
     #[test]
     fn null_bitmaps_mark_exactly_the_unset_rows() -> Result<(), Expected> {

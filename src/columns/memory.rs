@@ -48,15 +48,14 @@ static POPULATE_WORKS: AtomicBool = AtomicBool::new(true);
 /// fault's cost is entering and leaving the kernel and the hypervisor once per page).
 /// Only memory this process owns and is about to write is passed; the contents of pages
 /// already resident are left as they are.
-pub fn populate(ptr: *const u8, len: usize) {
+fn populate(ptr: *const u8, len: usize) {
     if len == 0 || !POPULATE_WORKS.load(Ordering::Relaxed) {
         return;
     }
     let start = ptr as usize & !(PAGE - 1);
     let end = (ptr as usize + len).next_multiple_of(PAGE);
-    // SAFETY: the pages from `start` to `end` hold the caller's memory (a region slice or a
-    // heap block it owns), so they are mapped readable and writable; populating changes no
-    // byte of them.
+    // SAFETY: the pages from `start` to `end` hold the caller's region slice, inside a
+    // mapping that is readable and writable; populating changes no byte of them.
     let done = unsafe {
         libc::madvise(
             start as *mut libc::c_void,

@@ -463,15 +463,9 @@ impl BufferPool {
             .or_else(|| spare_buffer(capacity))
             .unwrap_or_default();
         buffer.clear();
-        let fresh = buffer.capacity() < capacity;
         buffer
             .try_reserve_exact(capacity)
             .map_err(|_| Error::memory(capacity))?;
-        if fresh {
-            // The reader fills the whole buffer: make it resident in one call rather than a
-            // page fault per 4 KiB inside every read().
-            crate::columns::memory::populate(buffer.as_ptr(), buffer.capacity());
-        }
         Ok(buffer)
     }
 
