@@ -33,11 +33,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check python tests benches fuzz
 	$(VENV)/bin/mypy
 
+# The suite runs twice: as is, and with every plain file read through a memory mapping.
 test-rust:
 	cargo test -q
+	ZEEKFRAME_MAP_MIN_BYTES=0 cargo test -q
 
+# The corpus, hostile-input and API tests run again with every plain file mapped.
 test-python: build
 	$(PY) -m pytest -q
+	ZEEKFRAME_MAP_MIN_BYTES=0 $(PY) -m pytest -q tests/test_corpus.py tests/test_hostile.py tests/test_api.py
 
 test: build lint test-rust test-python fuzz-smoke
 

@@ -318,6 +318,11 @@ impl Emitter<'_> {
             // Lines after the first `n_rows` rows are not looked at, errors included.
             return Ok(Next::Finished);
         }
+        if self.numbering.as_ref().is_some_and(Numbering::ended) {
+            // A fatal error ended the file: nothing after it is read, even if a parser had
+            // it already.
+            return Ok(Next::Continue);
+        }
         let remaining = self.options.n_rows.map(|n| n as u64 - self.rows);
         let bad_lines = chunk.bad_lines_within(remaining.map(|r| r as usize));
         if let Some(numbering) = &mut self.numbering {

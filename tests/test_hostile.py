@@ -404,6 +404,80 @@ def test_log_type_of_a_headerless_stream(fifo: tuple[Path, Path]) -> None:
     assert lazy.height == 20_000
 
 
+# Files that change under the reader ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("on_bad_line", ["raise", "skip"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "zf.read_zeek(copy, columns=['uid'], on_bad_line=on_bad_line)",
+        "zf.scan_zeek(copy, on_bad_line=on_bad_line).select('uid').collect()",
+    ],
+)
+def test_a_file_truncated_while_read_is_reported_not_fatal(
+    big_log: Path, tmp_path: Path, on_bad_line: str, call: str
+) -> None:
+    """A plain log cut short while it is read (logrotate's copytruncate) through a memory
+    mapping: no SIGBUS takes the process down, even with faulthandler enabled after the
+    first read, and the read raises, or under "skip" returns the rows before the cut and
+    warns."""
+    copy = tmp_path / "conn.log"
+    code = f"""
+        import faulthandler, os, shutil, threading, warnings
+        import zeekframe as zf
+        original, copy, on_bad_line = {str(big_log)!r}, {str(copy)!r}, {on_bad_line!r}
+        expected = zf.read_zeek(original, columns=["uid"])["uid"].to_list()
+        # The handler guarding mappings is in place; faulthandler now goes in front of it.
+        faulthandler.enable()
+
+        def cut_to_a_third():
+            with open(copy, "r+b") as file:
+                file.truncate(os.path.getsize(copy) // 3)
+
+        outcomes = []
+        for attempt in range(6):
+            shutil.copyfile(original, copy)
+            timer = threading.Timer(0.02 + 0.015 * attempt, cut_to_a_third)
+            timer.start()
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    frame = {call}
+            except zf.ZeekError as error:
+                if "shrank while it was read" in str(error):
+                    outcomes.append("raised")
+                else:
+                    # Cut before the read began: a shorter file, its last line cut short.
+                    assert "line end" in str(error), str(error)
+                    outcomes.append("short")
+                continue
+            finally:
+                timer.join()
+            uids = frame["uid"].to_list()
+            messages = [str(w.message) for w in caught]
+            if len(uids) == len(expected):
+                outcomes.append("finished")
+            elif any("shrank while it was read" in m for m in messages):
+                outcomes.append("kept")
+            else:
+                # Cut before the read began: a shorter file, its last line cut short.
+                assert any("line end" in m for m in messages), messages
+                uids = uids[:-1]
+                outcomes.append("short")
+            assert uids == expected[: len(uids)], (len(uids), messages)
+        print(" ".join(outcomes))
+    """
+    child = run_child(code, timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    assert "Bus error" not in child.stderr
+    outcomes = child.stdout.split()
+    assert len(outcomes) == 6
+    cut = {"raise": "raised", "skip": "kept"}[on_bad_line]
+    if cut not in outcomes:
+        pytest.skip(f"every read finished before its file was cut: {outcomes}")
+
+
 # Ctrl-C --------------------------------------------------------------------------------------
 
 

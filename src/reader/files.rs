@@ -69,12 +69,18 @@ pub(crate) fn parse(
         }
         None => parse_chunk(&chunk.data, &chunk.block, stop_at_first_bad_line, &pushdown),
     };
-    let text = if chunk.block.json.is_some() && options.n_rows.is_some() {
-        Some((chunk.offset, chunk.data))
+    // The text a JSON chunk may be parsed again from, copied before the check below.
+    let text =
+        (chunk.block.json.is_some() && options.n_rows.is_some()).then(|| chunk.data.to_vec());
+    // Checked after the bytes were read: a file that shrank meanwhile may have given zeros
+    // for the bytes it lost (see `MappedFile`).
+    let output = if chunk.data.cut() {
+        ChunkOutput::failed(crate::source::cut_while_read())
     } else {
-        buffers.give(chunk.data);
-        None
+        output
     };
+    buffers.give(chunk.data);
+    let text = text.map(|text| (chunk.offset, text));
     ParsedChunk {
         seq: chunk.seq,
         block: chunk.block,

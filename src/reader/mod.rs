@@ -19,7 +19,9 @@ pub(crate) use unify::{chunk_batch, fits, unify, DynamicColumns};
 use crate::columns::Block;
 use crate::error::{Error, Result};
 use crate::pushdown::{ChunkPushdown, FileSampler, Pushdown, MIME_CATEGORY};
-use crate::source::{ByteRange, Cancel, ChunkOptions, DEFAULT_MAX_LINE_BYTES};
+use crate::source::{
+    default_map_min_bytes, ByteRange, Cancel, ChunkOptions, DEFAULT_MAX_LINE_BYTES,
+};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use rayon::prelude::*;
@@ -53,6 +55,9 @@ pub struct ReadOptions {
     pub complete_lines_only: bool,
     /// Read only the lines that start in this part of a plain file (one path only).
     pub byte_range: Option<ByteRange>,
+    /// Plain files with at least this many bytes to read are mapped into memory instead of
+    /// read into buffers; `None` reads every file (see `ChunkOptions::map_min_bytes`).
+    pub map_min_bytes: Option<u64>,
     pub cancel: Cancel,
     pub pushdown: Pushdown,
     /// Add a column of this name holding each row's file path, as given.
@@ -75,6 +80,7 @@ impl Default for ReadOptions {
             start_offset: 0,
             complete_lines_only: false,
             byte_range: None,
+            map_min_bytes: default_map_min_bytes(),
             cancel: Cancel::default(),
             pushdown: Pushdown::default(),
             include_file_paths: None,
@@ -113,6 +119,7 @@ impl ReadOptions {
             complete_lines_only: self.complete_lines_only,
             peek: false,
             range: self.byte_range,
+            map_min_bytes: self.map_min_bytes,
             cancel: self.cancel.clone(),
         }
     }
@@ -206,6 +213,10 @@ fn assemble(mut files: Vec<FileResult>, options: &ReadOptions) -> Result<ReadOut
                     chunk.output.row_ends.truncate(room);
                 }
                 rows_before += chunk.output.rows;
+            }
+            if chunk.output.fatal.is_some() {
+                // Nothing after a fatal error is read, even if a parser had it already.
+                break;
             }
         }
         let reached = options.n_rows.is_some_and(|n| rows_before >= n);

@@ -82,6 +82,11 @@ impl Numbering {
         }
     }
 
+    /// Whether a fatal error ended the file: nothing after it counts.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
     /// The number of a file's last line, once every chunk of the file has been seen.
     pub fn last_line<B>(&self, summary: &StreamSummary<B>) -> u64 {
         self.lines_before + summary.reader_lines

@@ -728,3 +728,197 @@ fn scan_range_finds_a_header_block_after_the_first() {
     let compressed = crate::source::scan_range("/dev/null", 0, 1, &Cancel::default());
     assert!(compressed.is_err(), "a byte range needs a regular file");
 }
+
+/// A read's values column by column, however they were cut into batches (and so however
+/// each batch's dictionaries were built).
+fn logical_columns(output: &ReadOutput) -> Vec<arrow_array::ArrayRef> {
+    (0..output.schema.fields().len())
+        .map(|i| {
+            let parts: Vec<&dyn Array> = output
+                .batches
+                .iter()
+                .map(|b| b.column(i).as_ref())
+                .collect();
+            match output.schema.field(i).data_type() {
+                DataType::Dictionary(_, _) => {
+                    let values: arrow_array::StringArray = parts
+                        .iter()
+                        .flat_map(|part| {
+                            let part = part.as_dictionary::<arrow_array::types::UInt32Type>();
+                            let words = part.values().as_string::<i32>();
+                            part.keys()
+                                .iter()
+                                .map(|key| key.map(|k| words.value(k as usize).to_owned()))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect();
+                    Arc::new(values) as arrow_array::ArrayRef
+                }
+                _ if parts.is_empty() => {
+                    arrow_array::new_empty_array(output.schema.field(i).data_type())
+                }
+                _ => arrow_select::concat::concat(&parts).expect("same types"),
+            }
+        })
+        .collect()
+}
+
+/// What a read gives, in a form two reads can be compared by.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Read {
+        schema: SchemaRef,
+        columns: Vec<arrow_array::ArrayRef>,
+        skipped_count: u64,
+        skipped: Vec<String>,
+        unterminated: Vec<(String, u64)>,
+        end_offsets: Vec<u64>,
+    },
+    Failed(String),
+}
+
+fn outcome(result: Result<ReadOutput>) -> Outcome {
+    match result {
+        Ok(output) => Outcome::Read {
+            columns: logical_columns(&output),
+            skipped: output.skipped.iter().map(ToString::to_string).collect(),
+            schema: output.schema,
+            skipped_count: output.skipped_count,
+            unterminated: output.unterminated,
+            end_offsets: output.end_offsets,
+        },
+        Err(error) => Outcome::Failed(error.to_string()),
+    }
+}
+
+/// Every log of the shared corpus (skipped when it is absent) reads the same mapped into
+/// memory as read into buffers: rows, errors, line numbers, offsets, serial and parallel,
+/// at small chunks and at the default, and in byte ranges.
+#[test]
+fn mapped_files_read_like_files_read_into_buffers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/zeek-logs");
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        eprintln!("no corpus at {}: skipped", root.display());
+        return;
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for dir in dirs.flatten() {
+        for file in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = file.path().to_string_lossy().into_owned();
+            if !path.ends_with(".md") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    assert!(paths.len() > 1000, "the corpus holds {} files", paths.len());
+    let mut mapped_reads = 0;
+    for path in &paths {
+        let one = [path.clone()];
+        let Ok(plan) = crate::source::plan_file(path, DEFAULT_MAX_LINE_BYTES) else {
+            continue;
+        };
+        if plan.compression != crate::source::Compression::None {
+            // Never mapped: nothing to compare.
+            continue;
+        }
+        // Small chunks on small files only: a debug build reads a few MB a second.
+        let small = std::fs::metadata(path).is_ok_and(|m| m.len() < 256 << 10);
+        let chunkings: &[(usize, usize, bool)] = if small {
+            &[(DEFAULT_CHUNK_SIZE, 2, false), (1000, 1, true)]
+        } else {
+            &[(DEFAULT_CHUNK_SIZE, 2, false)]
+        };
+        for &(chunk_size, n_threads, skip_bad_lines) in chunkings {
+            let options = |map_min_bytes| ReadOptions {
+                chunk_size,
+                n_threads,
+                skip_bad_lines,
+                log_type: Some("conn".to_owned()),
+                map_min_bytes,
+                ..ReadOptions::default()
+            };
+            let read_in = outcome(read_files(&one, &options(None)));
+            let mapped = outcome(read_files(&one, &options(Some(0))));
+            assert_eq!(mapped, read_in, "{path} chunk {chunk_size} x{n_threads}");
+            mapped_reads += 1;
+        }
+        if plan.size < 2 {
+            continue;
+        }
+        let after_header =
+            crate::source::scan_range(path, plan.header_end, plan.size, &Cancel::default());
+        if !after_header.is_ok_and(|scan| scan.header_line.is_none()) {
+            // A file with header lines further on is not cut into ranges.
+            continue;
+        }
+        let half = (plan.size / 2).max(plan.header_end + 1);
+        for range in ranges_of(path, &[half]) {
+            let options = |map_min_bytes| ReadOptions {
+                byte_range: Some(range),
+                skip_bad_lines: true,
+                log_type: Some("conn".to_owned()),
+                map_min_bytes,
+                ..ReadOptions::default()
+            };
+            let read_in = outcome(read_files(&one, &options(None)));
+            let mapped = outcome(read_files(&one, &options(Some(0))));
+            assert_eq!(mapped, read_in, "{path} range {range:?}");
+        }
+    }
+    assert!(mapped_reads > 1000, "{mapped_reads} reads");
+}
+
+/// A mapped file cut short while it is read (as `copytruncate` does): the reader survives the
+/// fault, the chunks read before the cut are the file's, and the read ends with the error.
+#[test]
+fn a_mapped_file_truncated_while_read_is_an_error_after_the_rows_before() {
+    let text = log(20_000);
+    let file = TempLog::new("truncated-while-read.log", text.as_bytes());
+    let path = file.path();
+    let options = ChunkOptions {
+        map_min_bytes: Some(0),
+        ..ChunkOptions::new(64 << 10)
+    };
+    let buffers = crate::source::BufferPool::default();
+    let mut factory = |_: &crate::format::header::HeaderState, _: Option<&[u8]>| Ok(());
+    let mut chunks = Vec::new();
+    let mut emit = |chunk: crate::source::DataChunk<()>| {
+        assert!(matches!(
+            chunk.data,
+            crate::source::ChunkData::Mapped { .. }
+        ));
+        if chunks.is_empty() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(100 << 10))
+                .expect("truncates");
+        }
+        chunks.push((chunk.offset, chunk.data.to_vec(), chunk.data.cut()));
+        true
+    };
+    let summary =
+        crate::source::read_chunks(&path, &options, &buffers, &mut factory, &mut emit, None)
+            .expect("the read itself survives");
+    let error = summary.error.expect("the cut is reported");
+    assert_eq!(error.error.kind, ErrorKind::Truncated);
+    assert!(
+        error.error.message.contains("shrank while it was read"),
+        "{}",
+        error.error
+    );
+    // The first chunk was handed out whole before the cut; finding the end of the next one
+    // touched pages past the new end, so the reader stopped there.
+    assert_eq!(chunks.len(), 1);
+    let (offset, first, cut) = &chunks[0];
+    assert!(!cut);
+    assert_eq!(
+        &text.as_bytes()[*offset as usize..*offset as usize + first.len()],
+        &first[..]
+    );
+}

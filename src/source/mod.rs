@@ -13,7 +13,9 @@ use std::io::{BufRead, BufReader, Read, Seek};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+mod mapped;
 mod range;
+pub use mapped::MappedFile;
 pub use range::{plan_file, scan_range, ByteRange, FilePlan, RangeScan};
 
 /// How a file's bytes are stored, detected from its first bytes (never from its name).
@@ -73,7 +75,31 @@ pub struct ChunkOptions {
     pub peek: bool,
     /// Read only the lines that start in this part of a plain file.
     pub range: Option<ByteRange>,
+    /// A plain file with at least this many bytes to read is mapped into memory and its
+    /// chunks are parts of the mapping (see [`MappedFile`]); a smaller one, and every file
+    /// when `None`, is read into chunk buffers.
+    pub map_min_bytes: Option<u64>,
     pub cancel: Cancel,
+}
+
+/// Below this size a file is read: mapping and unmapping cost more than copying it.
+pub const DEFAULT_MAP_MIN_BYTES: u64 = 1 << 20;
+
+/// The size from which plain files are mapped: `ZEEKFRAME_MAP_MIN_BYTES` if it is set (a
+/// number of bytes, or `off` to read every file into buffers, as on a file system whose
+/// mappings misbehave), [`DEFAULT_MAP_MIN_BYTES`] otherwise or if it is neither.
+pub fn default_map_min_bytes() -> Option<u64> {
+    static SETTING: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *SETTING.get_or_init(|| {
+        let Ok(value) = std::env::var("ZEEKFRAME_MAP_MIN_BYTES") else {
+            return Some(DEFAULT_MAP_MIN_BYTES);
+        };
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("off") {
+            return None;
+        }
+        Some(value.parse().unwrap_or(DEFAULT_MAP_MIN_BYTES))
+    })
 }
 
 impl ChunkOptions {
@@ -85,6 +111,7 @@ impl ChunkOptions {
             complete_lines_only: false,
             peek: false,
             range: None,
+            map_min_bytes: default_map_min_bytes(),
             cancel: Cancel::default(),
         }
     }
@@ -94,6 +121,7 @@ impl ChunkOptions {
         ChunkOptions {
             chunk_size: 64 << 10,
             peek: true,
+            map_min_bytes: None,
             ..self
         }
     }
@@ -469,7 +497,11 @@ impl BufferPool {
         Ok(buffer)
     }
 
-    pub fn give(&self, buffer: Vec<u8>) {
+    /// Keep a chunk's buffer for the next chunk (a part of a mapped file has none).
+    pub fn give(&self, data: ChunkData) {
+        let ChunkData::Owned(buffer) = data else {
+            return;
+        };
         if buffer.capacity() > MAX_POOLED_BUFFER {
             return;
         }
@@ -480,6 +512,96 @@ impl BufferPool {
     }
 }
 
+/// The bytes of a chunk: a buffer of its own, or a part of a mapped file.
+#[derive(Debug)]
+pub enum ChunkData {
+    Owned(Vec<u8>),
+    Mapped {
+        file: Arc<MappedFile>,
+        start: usize,
+        end: usize,
+    },
+}
+
+impl Default for ChunkData {
+    fn default() -> Self {
+        ChunkData::Owned(Vec::new())
+    }
+}
+
+impl From<Vec<u8>> for ChunkData {
+    fn from(buffer: Vec<u8>) -> Self {
+        ChunkData::Owned(buffer)
+    }
+}
+
+impl std::ops::Deref for ChunkData {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            ChunkData::Owned(buffer) => buffer,
+            ChunkData::Mapped { file, start, end } => &file.bytes()[*start..*end],
+        }
+    }
+}
+
+impl ChunkData {
+    /// The bytes from `at` on, which this chunk no longer holds.
+    fn split_off(&mut self, at: usize) -> ChunkData {
+        match self {
+            ChunkData::Owned(buffer) => ChunkData::Owned(buffer.split_off(at)),
+            ChunkData::Mapped { file, start, end } => {
+                let rest = ChunkData::Mapped {
+                    file: file.clone(),
+                    start: *start + at,
+                    end: *end,
+                };
+                *end = *start + at;
+                rest
+            }
+        }
+    }
+
+    /// Drop the first `n` bytes.
+    fn drop_front(&mut self, n: usize) {
+        match self {
+            ChunkData::Owned(buffer) => {
+                buffer.drain(..n);
+            }
+            ChunkData::Mapped { start, .. } => *start += n,
+        }
+    }
+
+    /// `range` of the bytes: a copy of a buffer, the same pages of a mapped file.
+    fn part(&self, range: std::ops::Range<usize>) -> ChunkData {
+        match self {
+            ChunkData::Owned(buffer) => ChunkData::Owned(buffer[range].to_vec()),
+            ChunkData::Mapped { file, start, .. } => ChunkData::Mapped {
+                file: file.clone(),
+                start: start + range.start,
+                end: start + range.end,
+            },
+        }
+    }
+
+    /// Whether the bytes are the file's only if it did not shrink while read: a mapped
+    /// file that did has zeros in place of its lost bytes (see [`MappedFile`]).
+    pub fn cut(&self) -> bool {
+        matches!(self, ChunkData::Mapped { file, end, .. } if file.cut_before(*end))
+    }
+}
+
+/// The error of a mapped file that shrank while it was read, and of each chunk read from it
+/// after it did.
+pub fn cut_while_read() -> Error {
+    Error::new(
+        ErrorKind::Truncated,
+        "the file shrank while it was read (truncated or replaced in place, as by \
+         logrotate's copytruncate): its lines from here on were not read",
+    )
+}
+
 /// A run of whole data lines under one header block.
 #[derive(Debug)]
 pub struct DataChunk<B> {
@@ -487,7 +609,7 @@ pub struct DataChunk<B> {
     pub seq: usize,
     /// The header block the lines belong to (also the newest entry of the stream's blocks).
     pub block: B,
-    pub data: Vec<u8>,
+    pub data: ChunkData,
     /// Where `data` starts in the decompressed stream: a line's position that does not
     /// depend on how the stream was cut into chunks.
     pub offset: u64,
@@ -568,7 +690,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
     /// `emit`). Returns false when `emit` asks to stop.
     fn split(
         &mut self,
-        buffer: Vec<u8>,
+        buffer: ChunkData,
         emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     ) -> std::result::Result<bool, ReaderError> {
         let has_header_line = next_header_line(&buffer, 0).is_some();
@@ -604,17 +726,19 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
             // follows is the smaller (nothing, or a `#close` line): then the run keeps the
             // chunk's own pooled, already faulted-in buffer, the header lines before it
             // moved out of its front and what follows split off.
-            let run = if buffer.len() - end <= end - pos {
-                let rest = buffer.split_off(end);
-                buffer.drain(..pos);
-                buffer_offset += end as u64;
-                pos = 0;
-                std::mem::replace(&mut buffer, rest)
-            } else {
-                let run = buffer[pos..end].to_vec();
-                pos = end;
-                run
-            };
+            // A part of a mapped file is never copied.
+            let run =
+                if buffer.len() - end <= end - pos || matches!(buffer, ChunkData::Mapped { .. }) {
+                    let rest = buffer.split_off(end);
+                    buffer.drop_front(pos);
+                    buffer_offset += end as u64;
+                    pos = 0;
+                    std::mem::replace(&mut buffer, rest)
+                } else {
+                    let run = buffer.part(pos..end);
+                    pos = end;
+                    run
+                };
             if !self.data(run, run_offset, emit)? {
                 return Ok(false);
             }
@@ -626,7 +750,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
     /// only measured when the buffer is longer than the limit.
     fn split_checked(
         &mut self,
-        buffer: Vec<u8>,
+        buffer: ChunkData,
         limit: usize,
         emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     ) -> std::result::Result<bool, ReaderError> {
@@ -638,7 +762,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         let ends = memchr::memchr_iter(b'\n', &buffer).chain(std::iter::once(buffer.len()));
         for end in ends {
             if end - line_start > limit {
-                if line_start > done && !self.split(buffer[done..line_start].to_vec(), emit)? {
+                if line_start > done && !self.split(buffer.part(done..line_start), emit)? {
                     return Ok(false);
                 }
                 let next = (end + 1).min(buffer.len());
@@ -652,7 +776,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         }
         match done {
             0 => self.split(buffer, emit),
-            done if done < buffer.len() => self.split(buffer[done..].to_vec(), emit),
+            done if done < buffer.len() => self.split(buffer.part(done..buffer.len()), emit),
             _ => Ok(true),
         }
     }
@@ -698,7 +822,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
 
     fn data(
         &mut self,
-        mut data: Vec<u8>,
+        mut data: ChunkData,
         mut offset: u64,
         emit: &mut dyn FnMut(DataChunk<B>) -> bool,
     ) -> std::result::Result<bool, ReaderError> {
@@ -715,7 +839,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
                 )));
             }
             self.reader_lines += memchr::memchr_iter(b'\n', &data[..skip]).count() as u64;
-            data.drain(..skip);
+            data.drop_front(skip);
             offset += skip as u64;
         }
         let Some(first_line) = first_non_blank_line(&data) else {
@@ -772,7 +896,7 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         let chunk = DataChunk {
             seq: self.seq,
             block,
-            data: Vec::new(),
+            data: ChunkData::default(),
             offset,
             reader_lines_before: self.reader_lines,
             too_long: Some(length),
@@ -924,10 +1048,12 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
 ) -> Result<StreamSummary<B>> {
     let limit = options.max_line_bytes.max(1);
     let mut header = HeaderState::default();
+    let mut mapped = None;
     let (mut stream, compression, offset, reader_lines): (Box<dyn Read + Send>, _, _, _) =
         match &options.range {
             Some(range) => {
                 let start = range::open_range(path, range, &mut header, limit, &options.cancel)?;
+                mapped = start.stream.map(options.map_min_bytes);
                 (
                     Box::new(start.stream),
                     Compression::None,
@@ -935,10 +1061,16 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
                     start.lines,
                 )
             }
-            None => {
-                let (stream, compression) = open(path, consumed, options.peek)?;
-                (stream, compression, 0, 0)
-            }
+            None => match map_plain(path, options.map_min_bytes)? {
+                Some((map, end)) => {
+                    mapped = Some((map, end));
+                    (Box::new(std::io::empty()), Compression::None, 0, 0)
+                }
+                None => {
+                    let (stream, compression) = open(path, consumed, options.peek)?;
+                    (stream, compression, 0, 0)
+                }
+            },
         };
     let mut splitter = Splitter {
         factory,
@@ -956,6 +1088,9 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
             consumed.fetch_add(n as u64, Ordering::Relaxed);
         }
     };
+    if let Some((map, end)) = mapped {
+        return read_mapped(splitter, &map, end, options, path, emit, &count);
+    }
     let mut carry: Vec<u8> = Vec::new();
     // A byte order mark can only open the file.
     let mut first = offset == 0;
@@ -1026,7 +1161,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
                     Some(&last) => last != b'\n',
                 };
                 if damaged.is_some() && !carry.is_empty() {
-                    match splitter.split_checked(std::mem::take(&mut carry), limit, emit) {
+                    match splitter.split_checked(std::mem::take(&mut carry).into(), limit, emit) {
                         Ok(_) => {}
                         Err(error) => return Ok(splitter.summary(Some(error), false)),
                     }
@@ -1058,7 +1193,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
             }
         }
         if !buffer.is_empty() {
-            match splitter.split_checked(buffer, limit, emit) {
+            match splitter.split_checked(buffer.into(), limit, emit) {
                 Ok(true) => {}
                 // Told to stop at the last chunk of a damaged stream: the damage is still said.
                 // Only when the last chunk was the one that stopped is the cut line among the
@@ -1079,14 +1214,134 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
             break;
         }
     }
-    if options.start_offset > splitter.offset {
+    ends_after_start(splitter.offset, options.start_offset, path)?;
+    if let Err(error) = splitter.finish() {
+        return Ok(splitter.summary(Some(error), false));
+    }
+    Ok(splitter.summary(None, unterminated))
+}
+
+/// A read that goes on from `start_offset` needs the log to reach it.
+fn ends_after_start(end: u64, start_offset: u64, path: &str) -> Result<()> {
+    if start_offset > end {
         return Err(Error::schema(format!(
-            "the log ends at byte {}, before the start offset {}: it was rotated or \
-             truncated since that offset was taken",
-            splitter.offset, options.start_offset
+            "the log ends at byte {end}, before the start offset {start_offset}: it was \
+             rotated or truncated since that offset was taken"
         ))
         .with_path(path));
     }
+    Ok(())
+}
+
+/// `path` mapped into memory, with the number of its bytes to read, if it is a plain file
+/// of at least `min_bytes` bytes whose mapping can be guarded (see [`MappedFile`]).
+fn map_plain(path: &str, min_bytes: Option<u64>) -> Result<Option<(Arc<MappedFile>, usize)>> {
+    let Some(min_bytes) = min_bytes else {
+        return Ok(None);
+    };
+    // Looked at before it is opened: opening a FIFO to look would take its writer's
+    // partner, and closing it again would end the stream before it is read.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= min_bytes.max(1)) {
+        return Ok(None);
+    }
+    if REPLAYS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .any(|(p, _)| p == path)
+    {
+        return Ok(None);
+    }
+    let file = File::open(path).map_err(|e| Error::io(&e, path))?;
+    let metadata = file.metadata().map_err(|e| Error::io(&e, path))?;
+    if !metadata.is_file() || metadata.len() < min_bytes.max(1) {
+        return Ok(None);
+    }
+    let mut magic = [0u8; ZSTD_MAGIC.len()];
+    let got = mapped::first_bytes(&file, &mut magic).map_err(|e| Error::io(&e, path))?;
+    if detect(&magic[..got]) != Compression::None {
+        return Ok(None);
+    }
+    let Some(map) = MappedFile::map(&file, 0, metadata.len()) else {
+        return Ok(None);
+    };
+    let end = map.bytes().len();
+    Ok(Some((Arc::new(map), end)))
+}
+
+/// `read_chunks` over the first `end` bytes of a mapped file, whose first byte is at the
+/// splitter's offset: each chunk is a part of the mapping, cut at a line end after about
+/// `chunk_size` bytes.
+fn read_mapped<B: Clone, F: BlockFactory<B>>(
+    mut splitter: Splitter<'_, B, F>,
+    map: &Arc<MappedFile>,
+    end: usize,
+    options: &ChunkOptions,
+    path: &str,
+    emit: &mut dyn FnMut(DataChunk<B>) -> bool,
+    count: &dyn Fn(usize),
+) -> Result<StreamSummary<B>> {
+    let limit = options.max_line_bytes.max(1);
+    let data = &map.bytes()[..end];
+    let mut pos = 0;
+    if splitter.offset == 0 && data.starts_with(BYTE_ORDER_MARK) {
+        pos = BYTE_ORDER_MARK.len();
+        splitter.offset = pos as u64;
+    }
+    let mut unterminated = false;
+    while pos < data.len() {
+        options.cancel.check().map_err(|e| e.with_path(path))?;
+        let want = pos
+            .saturating_add(options.chunk_size.max(1))
+            .min(data.len());
+        let mut chunk_end = if want == data.len() {
+            want
+        } else {
+            match memchr::memrchr(b'\n', &data[pos..want]) {
+                Some(at) => pos + at + 1,
+                // A line longer than a chunk: the chunk is that line (a line longer than the
+                // limit is made a bad line of its own by `split_checked`).
+                None => memchr::memchr(b'\n', &data[want..]).map_or(data.len(), |at| want + at + 1),
+            }
+        };
+        if map.cut_before(chunk_end) {
+            let error = splitter.stream_error(cut_while_read(), false);
+            return Ok(splitter.summary(Some(error), false));
+        }
+        let at_end = chunk_end == data.len();
+        if at_end && !data.ends_with(b"\n") {
+            let last_start = memchr::memrchr(b'\n', &data[pos..]).map_or(pos, |at| pos + at + 1);
+            if options.complete_lines_only {
+                chunk_end = last_start;
+            } else {
+                // A header line (`#close` written without a line end) is no row.
+                unterminated = data[last_start] != b'#';
+            }
+        }
+        count(chunk_end - pos);
+        if chunk_end > pos {
+            map.will_need(pos..chunk_end);
+            let chunk = ChunkData::Mapped {
+                file: map.clone(),
+                start: pos,
+                end: chunk_end,
+            };
+            match splitter.split_checked(chunk, limit, emit) {
+                Ok(true) => {}
+                Ok(false) => return Ok(splitter.summary(None, false)),
+                Err(error) => return Ok(splitter.summary(Some(error), false)),
+            }
+        }
+        if at_end {
+            break;
+        }
+        pos = chunk_end;
+    }
+    if map.cut_before(0) {
+        let error = splitter.stream_error(cut_while_read(), false);
+        return Ok(splitter.summary(Some(error), false));
+    }
+    ends_after_start(splitter.offset, options.start_offset, path)?;
     if let Err(error) = splitter.finish() {
         return Ok(splitter.summary(Some(error), false));
     }
@@ -1184,7 +1439,7 @@ mod tests {
                 .collect();
             for mut buffer in taken {
                 buffer.extend_from_slice(b"stale bytes of an earlier file");
-                pool.give(buffer);
+                pool.give(buffer.into());
             }
             drop(pool);
             bounded();

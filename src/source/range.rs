@@ -8,11 +8,12 @@
 //! start is the file's first header block, read from the file's start; a file with header
 //! lines further on is not cut (`scan_range` finds them), so no range needs another block.
 
-use super::{detect, Cancel, Compression, BYTE_ORDER_MARK, ZSTD_MAGIC};
+use super::{detect, Cancel, Compression, MappedFile, BYTE_ORDER_MARK, ZSTD_MAGIC};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::HeaderState;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
 
 /// The part of a plain file a read covers. `lines_before`: the line ends before `start`
 /// (found by `scan_range` over the ranges before), so that lines are numbered as in the file.
@@ -285,6 +286,28 @@ pub(super) struct RangeRead {
     /// Whether the last byte given was a line end (true before any).
     at_line_start: bool,
     done: bool,
+}
+
+impl RangeRead {
+    /// The range's file mapped from its first line, with the number of bytes to read, if
+    /// there are at least `min_bytes` of them and the mapping can be guarded.
+    pub(super) fn map(&self, min_bytes: Option<u64>) -> Option<(Arc<MappedFile>, usize)> {
+        let size = self.file.metadata().ok()?.len();
+        let wanted = self.end.min(size).checked_sub(self.position)?;
+        if self.done || wanted < min_bytes?.max(1) {
+            return None;
+        }
+        let map = MappedFile::map(&self.file, self.position, size)?;
+        let bytes = map.bytes();
+        // Past `end` only to finish the line it cuts.
+        let cut = usize::try_from(self.end - self.position).ok()?;
+        let end = if cut >= bytes.len() || bytes[cut - 1] == b'\n' {
+            cut.min(bytes.len())
+        } else {
+            memchr::memchr(b'\n', &bytes[cut..]).map_or(bytes.len(), |at| cut + at + 1)
+        };
+        Some((Arc::new(map), end))
+    }
 }
 
 impl Read for RangeRead {
