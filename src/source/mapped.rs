@@ -295,6 +295,29 @@ impl MappedFile {
     }
 }
 
+impl MappedFile {
+    /// Let go of the pages wholly inside `range` of `bytes` once they are parsed: they stay
+    /// in the page cache, but leave the process's resident set, which would otherwise grow by
+    /// the whole file until the read ends. A page read again is mapped again from the file.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        let page = page_size();
+        let from = (self.lead + range.start).div_ceil(page) * page;
+        let to = (self.lead + range.end) & !(page - 1);
+        if to <= from {
+            return;
+        }
+        // SAFETY: the range lies inside the mapping, which is private and never written, so
+        // dropping its pages loses nothing: a later read maps the file's pages again.
+        unsafe {
+            libc::madvise(
+                self.address.as_ptr().add(from).cast(),
+                to - from,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+}
+
 impl Drop for MappedFile {
     fn drop(&mut self) {
         // The slot is freed first, so no fault is ever matched to an unmapped range.
@@ -372,6 +395,12 @@ mod tests {
             let map = MappedFile::map(&file, offset as u64, text.len() as u64).expect("maps");
             assert_eq!(map.bytes(), &text[offset..]);
             map.will_need(0..map.bytes().len());
+            map.release(0..map.bytes().len());
+            assert_eq!(
+                map.bytes(),
+                &text[offset..],
+                "released pages read the file again"
+            );
         }
         assert!(MappedFile::map(&file, text.len() as u64, text.len() as u64).is_none());
     }

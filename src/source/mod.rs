@@ -497,10 +497,15 @@ impl BufferPool {
         Ok(buffer)
     }
 
-    /// Keep a chunk's buffer for the next chunk (a part of a mapped file has none).
+    /// Keep a chunk's buffer for the next chunk; a part of a mapped file, parsed, leaves the
+    /// process's resident set instead.
     pub fn give(&self, data: ChunkData) {
-        let ChunkData::Owned(buffer) = data else {
-            return;
+        let buffer = match data {
+            ChunkData::Owned(buffer) => buffer,
+            ChunkData::Mapped { file, start, end } => {
+                file.release(start..end);
+                return;
+            }
         };
         if buffer.capacity() > MAX_POOLED_BUFFER {
             return;
