@@ -90,6 +90,11 @@ impl<'a> FieldContext<'a> {
 
     #[inline(never)]
     fn text_slow<'s>(&'s mut self, raw: &'s [u8]) -> &'s [u8] {
+        // Checked field by field (sampling): plain ASCII without a backslash, as almost
+        // every field is, needs neither a search nor a UTF-8 check.
+        if plain_ascii(raw) {
+            return raw;
+        }
         let needs_unescape = self.chunk_has_escapes && memchr::memchr(b'\\', raw).is_some();
         if !needs_unescape && (self.chunk_is_utf8 || std::str::from_utf8(raw).is_ok()) {
             return raw;
@@ -103,6 +108,28 @@ impl<'a> FieldContext<'a> {
         make_utf8(&mut self.scratch);
         &self.scratch
     }
+}
+
+/// Whether `bytes` are all ASCII and hold no backslash, 8 bytes at a time.
+#[inline(always)]
+fn plain_ascii(bytes: &[u8]) -> bool {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or([0x80; 8]));
+        // A byte of `word ^ BACKSLASHES` is zero where `word` holds a backslash.
+        let flipped = word ^ BACKSLASHES;
+        let backslash = flipped.wrapping_sub(ONES) & !flipped & HIGH_BITS;
+        if (word & HIGH_BITS) | backslash != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| b.is_ascii() && b != b'\\')
 }
 
 /// Whether `bytes` are valid UTF-8, checking 64 bytes at a time for the plain ASCII logs
@@ -855,6 +882,21 @@ fn inline_bytes(text: &[u8]) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ascii_is_every_byte_ascii_and_no_backslash() {
+        for len in 0..20 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    let naive = text.iter().all(|&b| b < 0x80 && b != b'\\');
+                    assert_eq!(plain_ascii(&text), naive, "{byte:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(plain_ascii(b""));
+    }
     use arrow_array::cast::AsArray;
 
     #[test]

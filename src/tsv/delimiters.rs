@@ -2,7 +2,7 @@
 //! into bit masks on x86-64, a portable loop elsewhere), writing out every delimiter position.
 //! This replaces a search call per field, which dominates for Zeek's short fields.
 
-const BLOCK: usize = 64;
+pub const BLOCK: usize = 64;
 
 /// Append to `delimiters` the position of every `separator` or line end in `data`, and to
 /// `newlines` the position of every line end, both in increasing order.
@@ -84,7 +84,7 @@ fn push_bits(out: &mut Vec<u32>, mut mask: u64, base: usize) {
 /// Bit masks of the separator-or-newline bytes and of the newline bytes of a 64-byte block.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
+pub fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
@@ -109,7 +109,7 @@ fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
+pub fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
     let mut either = 0u64;
     let mut newline = 0u64;
     for (i, &byte) in block[..BLOCK].iter().enumerate() {

@@ -11,7 +11,7 @@ use crate::format::types::ZeekType;
 use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
 use arrow_array::ArrayRef;
-use delimiters::{byte_mask, find_delimiters, find_newlines};
+use delimiters::{byte_mask, find_delimiters, find_newlines, masks64, BLOCK};
 
 /// Where the fields of a chunk's well-formed lines are. The first pass records every field's
 /// end so the second pass can parse one column at a time: a tight loop per Zeek type instead
@@ -61,6 +61,130 @@ impl Layout {
     /// each wanted line's separators 64 bytes at a time. Only the first `needed` positions are
     /// stored; the rest are only counted, to check the line's field count.
     fn tokenize_prefix(
+        &mut self,
+        data: &[u8],
+        separator: u8,
+        field_count: usize,
+        needed: usize,
+        stop: bool,
+        keep: &dyn Fn(usize) -> bool,
+    ) {
+        if separator == b'\n' || separator == b'\r' {
+            self.tokenize_prefix_by_line(data, separator, field_count, needed, stop, keep);
+        } else {
+            self.tokenize_prefix_in_blocks(data, separator, field_count, needed, stop, keep);
+        }
+    }
+
+    /// `tokenize_prefix` in one pass over 64-byte blocks of the chunk: each block's separator
+    /// and line-end masks are walked line end by line end, the separators before each line
+    /// end counted (and the first `needed` of a wanted line's stored). The chunk's text is
+    /// read once, aligned, instead of once for its line ends and again per wanted line.
+    /// Separators other than `\n` and `\r` only: a `\r` before a line end is not a separator.
+    fn tokenize_prefix_in_blocks(
+        &mut self,
+        data: &[u8],
+        separator: u8,
+        field_count: usize,
+        needed: usize,
+        stop: bool,
+        keep: &dyn Fn(usize) -> bool,
+    ) {
+        self.stride = needed;
+        let mut line_start = 0usize;
+        let mut kept = !data.is_empty() && keep(0);
+        let mut first = self.ends.len();
+        let mut separators = 0usize;
+        let mut tail = [0u8; BLOCK];
+        let mut base = 0;
+        while base < data.len() {
+            let (block, valid) = if base + BLOCK <= data.len() {
+                (&data[base..base + BLOCK], u64::MAX)
+            } else {
+                let rest = data.len() - base;
+                tail[..rest].copy_from_slice(&data[base..]);
+                (&tail[..], (1u64 << rest) - 1)
+            };
+            let (either, newline) = masks64(block, separator);
+            let mut seps = either & !newline & valid;
+            let mut ends = newline & valid;
+            loop {
+                // The separators before the next line end in this block (all, if none).
+                let before = if ends == 0 {
+                    u64::MAX
+                } else {
+                    (ends & ends.wrapping_neg()) - 1
+                };
+                if kept {
+                    let mut mine = seps & before;
+                    while mine != 0 && separators < needed {
+                        self.ends
+                            .push((base + mine.trailing_zeros() as usize) as u32);
+                        mine &= mine - 1;
+                        separators += 1;
+                    }
+                    separators += mine.count_ones() as usize;
+                }
+                if ends == 0 {
+                    break;
+                }
+                let newline = base + ends.trailing_zeros() as usize;
+                let fields = separators + 1;
+                let line = (line_start, newline, kept, first);
+                if !self.prefix_line_end(data, line, fields, field_count, false) && stop {
+                    return;
+                }
+                // Past this line end: the separators up to it are counted.
+                seps &= !(before | (before + 1));
+                ends &= ends - 1;
+                line_start = newline + 1;
+                kept = line_start < data.len() && keep(line_start);
+                first = self.ends.len();
+                separators = 0;
+            }
+            base += BLOCK;
+        }
+        if line_start < data.len() {
+            let line = (line_start, data.len(), kept, first);
+            self.prefix_line_end(data, line, separators + 1, field_count, true);
+        }
+    }
+
+    /// The end of a line of `tokenize_prefix_in_blocks`: `(start, end, kept, first)`, the
+    /// line from `start` to its line end (or the chunk's end) at `end`, whose first
+    /// separators, if `kept`, are stored from `first`. Recorded as blank, left out,
+    /// well-formed or bad; false for a bad line.
+    #[inline(always)]
+    fn prefix_line_end(
+        &mut self,
+        data: &[u8],
+        (start, newline, kept, first): (usize, usize, bool, usize),
+        fields: usize,
+        field_count: usize,
+        unterminated: bool,
+    ) -> bool {
+        let mut end = newline;
+        if end > start && data[end - 1] == b'\r' {
+            end -= 1;
+        }
+        if end == start || !kept {
+            self.line_count += 1;
+            return true;
+        }
+        if fields != field_count {
+            self.ends.truncate(first);
+            self.bad_line(fields, field_count, unterminated);
+            return false;
+        }
+        if self.stride == field_count {
+            self.ends.push(end as u32);
+        }
+        self.good_line(start, first);
+        true
+    }
+
+    /// `tokenize_prefix` line by line: each line's end found first, then its separators.
+    fn tokenize_prefix_by_line(
         &mut self,
         data: &[u8],
         separator: u8,
@@ -719,6 +843,61 @@ fn parse_with_layout(
 mod tests {
     use super::*;
     use crate::format::header::Markers;
+
+    /// Everything a tokenizer records, to compare two of them by.
+    fn recorded(layout: &Layout) -> String {
+        let bad: Vec<String> = layout.bad.iter().map(ToString::to_string).collect();
+        format!(
+            "{:?} {:?} {:?} {:?} {bad:?} {} {} {}",
+            layout.ends,
+            layout.starts,
+            layout.first,
+            layout.lines,
+            layout.bad_unterminated,
+            layout.line_count,
+            layout.stride
+        )
+    }
+
+    /// The one-pass prefix tokenizer records what the line-by-line one does, for random
+    /// chunks of separators, line ends, carriage returns and text, any number of fields
+    /// wanted, every line or some wanted, stopping at the first bad line or not.
+    #[test]
+    fn prefix_tokenizing_in_blocks_matches_line_by_line() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"ab\t\t\t\n\r|x#";
+        for case in 0..20_000 {
+            let len = (next() % 300) as usize;
+            let data: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let separator = if case % 5 == 0 { b'|' } else { b'\t' };
+            let field_count = 1 + (next() % 6) as usize;
+            let needed = 1 + (next() % field_count as u64) as usize;
+            let stop = next() % 2 == 0;
+            let every = next() % 3;
+            let keep = |start: usize| match every {
+                0 => true,
+                1 => start % 3 != 1,
+                _ => false,
+            };
+            let (mut blocks, mut lines) = (Layout::default(), Layout::default());
+            blocks.tokenize_prefix_in_blocks(&data, separator, field_count, needed, stop, &keep);
+            lines.tokenize_prefix_by_line(&data, separator, field_count, needed, stop, &keep);
+            assert_eq!(
+                recorded(&blocks),
+                recorded(&lines),
+                "case {case}: {:?} fields {field_count} needed {needed} stop {stop}",
+                String::from_utf8_lossy(&data)
+            );
+        }
+    }
     use crate::pushdown::ChunkPushdown;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{TimestampMicrosecondType, UInt16Type, UInt64Type};
