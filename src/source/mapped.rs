@@ -280,22 +280,9 @@ impl MappedFile {
     pub fn will_need(&self, range: std::ops::Range<usize>) {
         let page = page_size();
         let from = (self.lead + range.start) & !(page - 1);
-        let to = self.lead + range.end;
-        if to <= from {
-            return;
-        }
-        // SAFETY: the range lies inside the mapping; MADV_WILLNEED changes no contents.
-        unsafe {
-            libc::madvise(
-                self.address.as_ptr().add(from).cast(),
-                to - from,
-                libc::MADV_WILLNEED,
-            );
-        }
+        self.advise(from, self.lead + range.end, libc::MADV_WILLNEED);
     }
-}
 
-impl MappedFile {
     /// Let go of the pages wholly inside `range` of `bytes` once they are parsed: they stay
     /// in the page cache, but leave the process's resident set, which would otherwise grow by
     /// the whole file until the read ends. A page read again is mapped again from the file.
@@ -303,17 +290,19 @@ impl MappedFile {
         let page = page_size();
         let from = (self.lead + range.start).div_ceil(page) * page;
         let to = (self.lead + range.end) & !(page - 1);
-        if to <= from {
+        self.advise(from, to, libc::MADV_DONTNEED);
+    }
+
+    /// `madvise` over `[from, to)` of the mapping, `from` a page boundary.
+    fn advise(&self, from: usize, to: usize, advice: libc::c_int) {
+        if to <= from || to > self.mapped {
             return;
         }
-        // SAFETY: the range lies inside the mapping, which is private and never written, so
-        // dropping its pages loses nothing: a later read maps the file's pages again.
+        // SAFETY: the range lies inside the mapping, which is private and never written:
+        // reading ahead changes nothing, and dropping its pages loses nothing (a later read
+        // maps the file's pages again).
         unsafe {
-            libc::madvise(
-                self.address.as_ptr().add(from).cast(),
-                to - from,
-                libc::MADV_DONTNEED,
-            );
+            libc::madvise(self.address.as_ptr().add(from).cast(), to - from, advice);
         }
     }
 }
