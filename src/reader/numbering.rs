@@ -76,7 +76,12 @@ impl Numbering {
             && bad_lines == chunk.output.bad_line_count
             && chunk.output.fatal.is_none();
         if let Some(fatal) = &chunk.output.fatal {
-            self.errors.push(fatal.clone().with_path(&self.path));
+            let mut fatal = fatal.clone().with_path(&self.path);
+            if fatal.kind == ErrorKind::Truncated && fatal.line.is_none() {
+                // A file that shrank while read: its lines from the chunk's first on were lost.
+                fatal = fatal.with_line(base + 1);
+            }
+            self.errors.push(fatal);
             self.count += 1;
             self.ended = true;
         }
