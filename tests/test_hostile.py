@@ -521,7 +521,8 @@ def test_ctrl_c_stops_a_read_once_and_leaves_the_module_usable(
     # more than Polars alone raises would be ours.
     allowed = {1, polars_interrupts_of_an_interrupted_collect()} if "collect" in call else {1}
     assert int(interrupts) in allowed, child.stdout
-    assert float(stopped) < 0.2, child.stdout
+    # Typically 0.05-0.15 s; a loaded 2-core CI host once took 0.205 s to stop a convert.
+    assert float(stopped) < 0.5, child.stdout
     assert exists == "False"
 
 
