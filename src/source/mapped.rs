@@ -20,7 +20,6 @@
 //! while it is read gives the new bytes for the pages not yet read, as a `read()` would.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -317,20 +316,6 @@ impl Drop for MappedFile {
             libc::munmap(self.address.as_ptr().cast(), self.mapped);
         }
     }
-}
-
-/// The first bytes of `file` (at most `out.len()`), read without moving its position.
-pub fn first_bytes(file: &File, out: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < out.len() {
-        match file.read_at(&mut out[filled..], filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]

@@ -931,6 +931,28 @@ impl<B: Clone, F: BlockFactory<B>> Splitter<'_, B, F> {
         }
     }
 
+    /// The summary of a stream read to its end. A read that goes on from `start_offset`
+    /// needs the log to reach it.
+    fn close(
+        mut self,
+        start_offset: u64,
+        path: &str,
+        unterminated: bool,
+    ) -> Result<StreamSummary<B>> {
+        let end = self.offset;
+        if start_offset > end {
+            return Err(Error::schema(format!(
+                "the log ends at byte {end}, before the start offset {start_offset}: it was \
+                 rotated or truncated since that offset was taken"
+            ))
+            .with_path(path));
+        }
+        if let Err(error) = self.finish() {
+            return Ok(self.summary(Some(error), false));
+        }
+        Ok(self.summary(None, unterminated))
+    }
+
     /// A header block with no data lines still names its columns; one without `#fields` is
     /// an error, as it is when a data line follows it.
     fn finish(&mut self) -> std::result::Result<(), ReaderError> {
@@ -1219,23 +1241,7 @@ pub fn read_chunks<B: Clone, F: BlockFactory<B>>(
             break;
         }
     }
-    ends_after_start(splitter.offset, options.start_offset, path)?;
-    if let Err(error) = splitter.finish() {
-        return Ok(splitter.summary(Some(error), false));
-    }
-    Ok(splitter.summary(None, unterminated))
-}
-
-/// A read that goes on from `start_offset` needs the log to reach it.
-fn ends_after_start(end: u64, start_offset: u64, path: &str) -> Result<()> {
-    if start_offset > end {
-        return Err(Error::schema(format!(
-            "the log ends at byte {end}, before the start offset {start_offset}: it was \
-             rotated or truncated since that offset was taken"
-        ))
-        .with_path(path));
-    }
-    Ok(())
+    splitter.close(options.start_offset, path, unterminated)
 }
 
 /// `path` mapped into memory, with the number of its bytes to read, if it is a plain file
@@ -1249,22 +1255,13 @@ fn map_plain(path: &str, min_bytes: Option<u64>) -> Result<Option<(Arc<MappedFil
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= min_bytes.max(1)) {
         return Ok(None);
     }
-    if REPLAYS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .any(|(p, _)| p == path)
-    {
-        return Ok(None);
-    }
-    let file = File::open(path).map_err(|e| Error::io(&e, path))?;
+    // (A stream kept for replay is no regular file, so it never gets here.)
+    let mut file = File::open(path).map_err(|e| Error::io(&e, path))?;
     let metadata = file.metadata().map_err(|e| Error::io(&e, path))?;
     if !metadata.is_file() || metadata.len() < min_bytes.max(1) {
         return Ok(None);
     }
-    let mut magic = [0u8; ZSTD_MAGIC.len()];
-    let got = mapped::first_bytes(&file, &mut magic).map_err(|e| Error::io(&e, path))?;
-    if detect(&magic[..got]) != Compression::None {
+    if range::compression_of(&mut file, path)? != Compression::None {
         return Ok(None);
     }
     let Some(map) = MappedFile::map(&file, 0, metadata.len()) else {
@@ -1293,7 +1290,7 @@ fn read_mapped<B: Clone, F: BlockFactory<B>>(
         pos = BYTE_ORDER_MARK.len();
         splitter.offset = pos as u64;
     }
-    let mut unterminated = false;
+    let (mut unterminated, mut cut) = (false, false);
     while pos < data.len() {
         options.cancel.check().map_err(|e| e.with_path(path))?;
         let want = pos
@@ -1310,8 +1307,8 @@ fn read_mapped<B: Clone, F: BlockFactory<B>>(
             }
         };
         if map.cut_before(chunk_end) {
-            let error = splitter.stream_error(cut_while_read(), false);
-            return Ok(splitter.summary(Some(error), false));
+            cut = true;
+            break;
         }
         let at_end = chunk_end == data.len();
         if at_end && !data.ends_with(b"\n") {
@@ -1342,15 +1339,11 @@ fn read_mapped<B: Clone, F: BlockFactory<B>>(
         }
         pos = chunk_end;
     }
-    if map.cut_before(0) {
+    if cut || map.cut_before(0) {
         let error = splitter.stream_error(cut_while_read(), false);
         return Ok(splitter.summary(Some(error), false));
     }
-    ends_after_start(splitter.offset, options.start_offset, path)?;
-    if let Err(error) = splitter.finish() {
-        return Ok(splitter.summary(Some(error), false));
-    }
-    Ok(splitter.summary(None, unterminated))
+    splitter.close(options.start_offset, path, unterminated)
 }
 
 /// A line longer than the limit, read past without keeping it.

@@ -72,7 +72,7 @@ fn open_file(path: &str) -> Result<File> {
     Ok(file)
 }
 
-fn compression_of(file: &mut File, path: &str) -> Result<Compression> {
+pub(super) fn compression_of(file: &mut File, path: &str) -> Result<Compression> {
     let mut magic = Vec::with_capacity(ZSTD_MAGIC.len());
     file.by_ref()
         .take(ZSTD_MAGIC.len() as u64)

@@ -57,9 +57,9 @@ impl Layout {
     }
 
     /// Single-byte separator when only some lines (sampling) or only the first `needed`
-    /// fields (projection, filters) are wanted: line ends are found in one SIMD pass, then
-    /// each wanted line's separators 64 bytes at a time. Only the first `needed` positions are
-    /// stored; the rest are only counted, to check the line's field count.
+    /// fields (projection, filters) are wanted: only the first `needed` positions of a wanted
+    /// line are stored; the rest are only counted, to check the line's field count. One pass
+    /// over 64-byte blocks, or line by line for a `\n` or `\r` separator.
     fn tokenize_prefix(
         &mut self,
         data: &[u8],
@@ -171,16 +171,7 @@ impl Layout {
             self.line_count += 1;
             return true;
         }
-        if fields != field_count {
-            self.ends.truncate(first);
-            self.bad_line(fields, field_count, unterminated);
-            return false;
-        }
-        if self.stride == field_count {
-            self.ends.push(end as u32);
-        }
-        self.good_line(start, first);
-        true
+        self.close_prefix_line((start, end, first), fields, field_count, unterminated)
     }
 
     /// `tokenize_prefix` line by line: each line's end found first, then its separators.
@@ -247,13 +238,31 @@ impl Layout {
             separators += mask.count_ones() as usize;
             at += 64;
         }
-        let fields = separators + 1;
+        self.close_prefix_line(
+            (start, end, first),
+            separators + 1,
+            field_count,
+            unterminated,
+        )
+    }
+
+    /// A wanted line of `fields` fields from `start` to `end` (its line end, `\r` left
+    /// out), whose first field ends are stored from `first`: recorded as well-formed, or as
+    /// bad (its stored ends dropped) when it has not `field_count` fields; false then.
+    #[inline(always)]
+    fn close_prefix_line(
+        &mut self,
+        (start, end, first): (usize, usize, usize),
+        fields: usize,
+        field_count: usize,
+        unterminated: bool,
+    ) -> bool {
         if fields != field_count {
             self.ends.truncate(first);
             self.bad_line(fields, field_count, unterminated);
             return false;
         }
-        if needed == field_count {
+        if self.stride == field_count {
             self.ends.push(end as u32);
         }
         self.good_line(start, first);
