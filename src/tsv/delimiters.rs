@@ -1,8 +1,112 @@
-//! Finding separators and line ends: one pass over a chunk, 64 bytes at a time (SSE2 compares
-//! into bit masks on x86-64, a portable loop elsewhere), writing out every delimiter position.
-//! This replaces a search call per field, which dominates for Zeek's short fields.
+//! Finding separators and line ends: one pass over a chunk, 64 bytes at a time (compares
+//! into bit masks: SSE2 on x86-64, AVX2 where the CPU has it, a portable loop elsewhere),
+//! writing out every delimiter position. This replaces a search call per field, which
+//! dominates for Zeek's short fields.
 
 pub const BLOCK: usize = 64;
+
+/// A way to compare a 64-byte block with one byte value. The tokenizers are generic over it,
+/// so that each is compiled once for the x86-64 baseline and once more for AVX2.
+pub trait Compare: Copy {
+    /// Bit `i` is set when `block[i] == byte`; `block` holds at least 64 bytes.
+    fn mask(self, block: &[u8], byte: u8) -> u64;
+
+    /// Bit masks of the separator-or-line-end bytes and of the line-end bytes.
+    #[inline(always)]
+    fn masks(self, block: &[u8], separator: u8) -> (u64, u64) {
+        let newline = self.mask(block, b'\n');
+        (self.mask(block, separator) | newline, newline)
+    }
+}
+
+/// 16 bytes at a time with SSE2, part of the x86-64 baseline (a portable loop elsewhere).
+#[derive(Clone, Copy)]
+pub struct Baseline;
+
+impl Compare for Baseline {
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mask(self, block: &[u8], byte: u8) -> u64 {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        assert!(block.len() >= BLOCK);
+        let mut mask = 0u64;
+        // SAFETY: SSE2 is part of the x86-64 baseline, and each unaligned 16-byte load stays
+        // inside `block`, which holds at least 64 bytes (asserted above).
+        unsafe {
+            let wanted = _mm_set1_epi8(byte as i8);
+            for lane in 0..4 {
+                let bytes = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
+                let found = _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted)) as u16;
+                mask |= u64::from(found) << (lane * 16);
+            }
+        }
+        mask
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn mask(self, block: &[u8], byte: u8) -> u64 {
+        let mut mask = 0u64;
+        for (i, &b) in block[..BLOCK].iter().enumerate() {
+            mask |= u64::from(b == byte) << i;
+        }
+        mask
+    }
+}
+
+/// 32 bytes at a time with AVX2. A value exists only on a CPU that has AVX2 and the bit
+/// instructions (BMI1, BMI2, POPCNT, LZCNT) that code compiled for it may use.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub struct Avx2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    /// `Some` on a CPU with AVX2, BMI1, BMI2, POPCNT and LZCNT (checked once, then cached).
+    pub fn detect() -> Option<Avx2> {
+        let has = std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2")
+            && std::is_x86_feature_detected!("popcnt")
+            && std::is_x86_feature_detected!("lzcnt");
+        has.then_some(Avx2(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Compare for Avx2 {
+    #[inline(always)]
+    fn mask(self, block: &[u8], byte: u8) -> u64 {
+        assert!(block.len() >= BLOCK);
+        // SAFETY: an `Avx2` exists only where the CPU has AVX2 (`Avx2::detect`); both
+        // 32-byte loads stay inside `block`, which holds at least 64 bytes (asserted above).
+        unsafe { avx2_mask(block.as_ptr(), byte) }
+    }
+}
+
+/// # Safety
+/// The CPU must have AVX2, and `at..at + 64` must be readable.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn avx2_mask(at: *const u8, byte: u8) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
+    };
+    let wanted = _mm256_set1_epi8(byte as i8);
+    // SAFETY: the caller guarantees 64 readable bytes from `at`.
+    let (low, high) = unsafe {
+        (
+            _mm256_loadu_si256(at.cast::<__m256i>()),
+            _mm256_loadu_si256(at.add(32).cast::<__m256i>()),
+        )
+    };
+    let low = _mm256_movemask_epi8(_mm256_cmpeq_epi8(low, wanted)) as u32;
+    let high = _mm256_movemask_epi8(_mm256_cmpeq_epi8(high, wanted)) as u32;
+    u64::from(low) | (u64::from(high) << 32)
+}
 
 /// Append to `delimiters` the position of every `separator` or line end in `data`, and to
 /// `newlines` the position of every line end, both in increasing order.
@@ -12,9 +116,40 @@ pub fn find_delimiters(
     delimiters: &mut Vec<u32>,
     newlines: &mut Vec<u32>,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = Avx2::detect() {
+        // SAFETY: `avx2` proves the CPU has the features the function is compiled for.
+        unsafe { find_delimiters_avx2(avx2, data, separator, delimiters, newlines) };
+        return;
+    }
+    find_delimiters_with(Baseline, data, separator, delimiters, newlines);
+}
+
+/// # Safety
+/// The CPU must have the features `Avx2::detect` checks (an `Avx2` proves it).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,popcnt,lzcnt")]
+unsafe fn find_delimiters_avx2(
+    avx2: Avx2,
+    data: &[u8],
+    separator: u8,
+    delimiters: &mut Vec<u32>,
+    newlines: &mut Vec<u32>,
+) {
+    find_delimiters_with(avx2, data, separator, delimiters, newlines);
+}
+
+#[inline(always)]
+fn find_delimiters_with<C: Compare>(
+    compare: C,
+    data: &[u8],
+    separator: u8,
+    delimiters: &mut Vec<u32>,
+    newlines: &mut Vec<u32>,
+) {
     let mut base = 0;
     while base + BLOCK <= data.len() {
-        let (either, newline) = masks64(&data[base..base + BLOCK], separator);
+        let (either, newline) = compare.masks(&data[base..base + BLOCK], separator);
         push_bits(delimiters, either, base);
         push_bits(newlines, newline, base);
         base += BLOCK;
@@ -33,7 +168,7 @@ pub fn find_delimiters(
 pub fn find_newlines(data: &[u8], newlines: &mut Vec<u32>) {
     let mut base = 0;
     while base + BLOCK <= data.len() {
-        let (_, newline) = masks64(&data[base..base + BLOCK], b'\n');
+        let newline = Baseline.mask(&data[base..base + BLOCK], b'\n');
         push_bits(newlines, newline, base);
         base += BLOCK;
     }
@@ -48,14 +183,7 @@ pub fn find_newlines(data: &[u8], newlines: &mut Vec<u32>) {
 #[inline(always)]
 pub fn byte_mask(data: &[u8], at: usize, byte: u8) -> u64 {
     if at + BLOCK <= data.len() {
-        let (either, newline) = masks64(&data[at..at + BLOCK], byte);
-        // With `byte` as the separator, `either` also holds line ends; clear them unless
-        // `byte` is the line end itself.
-        if byte == b'\n' {
-            newline
-        } else {
-            either & !newline
-        }
+        Baseline.mask(&data[at..at + BLOCK], byte)
     } else {
         let mut mask = 0u64;
         for (i, &b) in data[at.min(data.len())..].iter().enumerate() {
@@ -79,44 +207,6 @@ fn push_bits(out: &mut Vec<u32>, mut mask: u64, base: usize) {
     }
     // SAFETY: the loop initialised `written` (at most 64, one per set bit) slots past `len`.
     unsafe { out.set_len(len + written) };
-}
-
-/// Bit masks of the separator-or-newline bytes and of the newline bytes of a 64-byte block.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-pub fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    assert!(block.len() >= BLOCK);
-    let mut separators_mask = 0u64;
-    let mut newlines_mask = 0u64;
-    // SAFETY: SSE2 is part of the x86-64 baseline, and each unaligned 16-byte load stays
-    // inside `block`, which holds at least 64 bytes (asserted above).
-    unsafe {
-        let separators = _mm_set1_epi8(separator as i8);
-        let newlines = _mm_set1_epi8(b'\n' as i8);
-        for lane in 0..4 {
-            let bytes = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
-            let s = _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, separators)) as u16;
-            let n = _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, newlines)) as u16;
-            separators_mask |= u64::from(s) << (lane * 16);
-            newlines_mask |= u64::from(n) << (lane * 16);
-        }
-    }
-    (separators_mask | newlines_mask, newlines_mask)
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-pub fn masks64(block: &[u8], separator: u8) -> (u64, u64) {
-    let mut either = 0u64;
-    let mut newline = 0u64;
-    for (i, &byte) in block[..BLOCK].iter().enumerate() {
-        newline |= u64::from(byte == b'\n') << i;
-        either |= u64::from(byte == separator || byte == b'\n') << i;
-    }
-    (either, newline)
 }
 
 #[cfg(test)]
@@ -174,6 +264,29 @@ mod tests {
                 assert_eq!(mask, expected, "len {len} at {at}");
             }
         }
+    }
+
+    #[test]
+    fn every_way_of_comparing_finds_the_same_bytes() {
+        let data: Vec<u8> = (0..4096u32)
+            .map(|i| [b'\t', b'\n', b'x', 0x89, b'\r', 0xff][(i * 7 % 13 % 6) as usize])
+            .collect();
+        for byte in [b'\t', b'\n', 0x89, 0xff, b'|'] {
+            for at in 0..data.len() - BLOCK {
+                let block = &data[at..at + BLOCK];
+                let expected = (0..BLOCK)
+                    .filter(|&i| block[i] == byte)
+                    .fold(0u64, |m, i| m | 1 << i);
+                assert_eq!(Baseline.mask(block, byte), expected, "at {at}");
+                #[cfg(target_arch = "x86_64")]
+                if let Some(avx2) = Avx2::detect() {
+                    assert_eq!(avx2.mask(block, byte), expected, "at {at}");
+                }
+            }
+        }
+        let (mut delimiters, mut newlines) = (Vec::new(), Vec::new());
+        find_delimiters_with(Baseline, &data, b'\t', &mut delimiters, &mut newlines);
+        assert_eq!((delimiters, newlines), naive(&data, b'\t'));
     }
 
     #[test]

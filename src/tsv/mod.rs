@@ -11,7 +11,7 @@ use crate::format::types::ZeekType;
 use crate::pushdown::filter;
 use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
 use arrow_array::ArrayRef;
-use delimiters::{byte_mask, find_delimiters, find_newlines, masks64, BLOCK};
+use delimiters::{byte_mask, find_delimiters, find_newlines, Baseline, Compare, BLOCK};
 
 /// Where the fields of a chunk's well-formed lines are. The first pass records every field's
 /// end so the second pass can parse one column at a time: a tight loop per Zeek type instead
@@ -67,28 +67,61 @@ impl Layout {
         field_count: usize,
         needed: usize,
         stop: bool,
-        keep: &dyn Fn(usize) -> bool,
+        keep: &impl Fn(usize) -> bool,
     ) {
         if separator == b'\n' || separator == b'\r' {
             self.tokenize_prefix_by_line(data, separator, field_count, needed, stop, keep);
-        } else {
-            self.tokenize_prefix_in_blocks(data, separator, field_count, needed, stop, keep);
+            return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = delimiters::Avx2::detect() {
+            // SAFETY: `avx2` proves the CPU has the features the function is compiled for.
+            unsafe {
+                self.tokenize_prefix_avx2(avx2, data, separator, field_count, needed, stop, keep);
+            }
+            return;
+        }
+        let compare = Baseline;
+        self.tokenize_prefix_in_blocks(compare, data, separator, field_count, needed, stop, keep);
     }
 
-    /// `tokenize_prefix` in one pass over 64-byte blocks of the chunk: each block's separator
-    /// and line-end masks are walked line end by line end, the separators before each line
-    /// end counted (and the first `needed` of a wanted line's stored). The chunk's text is
-    /// read once, aligned, instead of once for its line ends and again per wanted line.
-    /// Separators other than `\n` and `\r` only: a `\r` before a line end is not a separator.
-    fn tokenize_prefix_in_blocks(
+    /// `tokenize_prefix_in_blocks` compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have the features `Avx2::detect` checks (an `Avx2` proves it).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,bmi1,bmi2,popcnt,lzcnt")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tokenize_prefix_avx2(
         &mut self,
+        avx2: delimiters::Avx2,
         data: &[u8],
         separator: u8,
         field_count: usize,
         needed: usize,
         stop: bool,
-        keep: &dyn Fn(usize) -> bool,
+        keep: &impl Fn(usize) -> bool,
+    ) {
+        self.tokenize_prefix_in_blocks(avx2, data, separator, field_count, needed, stop, keep);
+    }
+
+    /// `tokenize_prefix` in one pass over 64-byte blocks of the chunk: each block's separator
+    /// and line-end masks are walked line end by line end, the separators before each line
+    /// end counted (and the first `needed` of a wanted line's stored). The chunk's text is
+    /// read once, aligned, instead of once for its line ends and again per wanted line. A
+    /// block's separators are only looked for when a wanted line has fields in it.
+    /// Separators other than `\n` and `\r` only: a `\r` before a line end is not a separator.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn tokenize_prefix_in_blocks<C: Compare>(
+        &mut self,
+        compare: C,
+        data: &[u8],
+        separator: u8,
+        field_count: usize,
+        needed: usize,
+        stop: bool,
+        keep: &impl Fn(usize) -> bool,
     ) {
         self.stride = needed;
         let mut line_start = 0usize;
@@ -105,9 +138,10 @@ impl Layout {
                 tail[..rest].copy_from_slice(&data[base..]);
                 (&tail[..], (1u64 << rest) - 1)
             };
-            let (either, newline) = masks64(block, separator);
-            let mut seps = either & !newline & valid;
-            let mut ends = newline & valid;
+            let mut ends = compare.mask(block, b'\n') & valid;
+            // The block's separators after the last line end passed, once a wanted line
+            // needs them.
+            let mut seps = None;
             loop {
                 // The separators before the next line end in this block (all, if none).
                 let before = if ends == 0 {
@@ -116,7 +150,13 @@ impl Layout {
                     (ends & ends.wrapping_neg()) - 1
                 };
                 if kept {
-                    let mut mine = seps & before;
+                    let seps = seps.get_or_insert_with(|| {
+                        // Only the wanted line's own: from its start, if in this block.
+                        let skip = line_start.saturating_sub(base) as u32;
+                        let from = u64::MAX.checked_shl(skip).unwrap_or(0);
+                        compare.mask(block, separator) & valid & from
+                    });
+                    let mut mine = *seps & before;
                     while mine != 0 && separators < needed {
                         self.ends
                             .push((base + mine.trailing_zeros() as usize) as u32);
@@ -135,7 +175,9 @@ impl Layout {
                     return;
                 }
                 // Past this line end: the separators up to it are counted.
-                seps &= !(before | (before + 1));
+                if let Some(seps) = &mut seps {
+                    *seps &= !(before | (before + 1));
+                }
                 ends &= ends - 1;
                 line_start = newline + 1;
                 kept = line_start < data.len() && keep(line_start);
@@ -163,11 +205,15 @@ impl Layout {
         field_count: usize,
         unterminated: bool,
     ) -> bool {
+        if !kept {
+            self.line_count += 1;
+            return true;
+        }
         let mut end = newline;
         if end > start && data[end - 1] == b'\r' {
             end -= 1;
         }
-        if end == start || !kept {
+        if end == start {
             self.line_count += 1;
             return true;
         }
@@ -182,7 +228,7 @@ impl Layout {
         field_count: usize,
         needed: usize,
         stop: bool,
-        keep: &dyn Fn(usize) -> bool,
+        keep: &impl Fn(usize) -> bool,
     ) {
         self.stride = needed;
         find_newlines(data, &mut self.newlines);
@@ -353,7 +399,7 @@ impl Layout {
         separator: &[u8],
         field_count: usize,
         stop: bool,
-        keep: &dyn Fn(usize) -> bool,
+        keep: &impl Fn(usize) -> bool,
     ) {
         self.stride = field_count;
         let finder = memchr::memmem::Finder::new(separator);
@@ -668,23 +714,24 @@ fn parse_with_layout(
         .chain(pushdown.mime.and_then(|_| field_of(MIME_SOURCE)))
         .max()
         .map_or(1, |last| last + 1);
-    let keep = |start: usize| {
-        pushdown
-            .sampler
-            .is_none_or(|s| s.keep(pushdown.offset + start as u64))
-    };
-    match block.markers.separator.as_slice() {
-        [single] if pushdown.sampler.is_some() || needed < field_count => layout.tokenize_prefix(
-            data,
-            *single,
-            field_count,
-            needed,
-            stop_at_first_bad_line,
-            &keep,
-        ),
-        [single] => layout.tokenize_single_byte(data, *single, field_count, stop_at_first_bad_line),
-        separator => {
-            layout.tokenize_lines(data, separator, field_count, stop_at_first_bad_line, &keep)
+    // Each way of choosing lines is its own instance of the tokenizers, so that the choice
+    // is inlined into their per-line loop (or gone, without sampling).
+    let stop = stop_at_first_bad_line;
+    match (block.markers.separator.as_slice(), pushdown.sampler) {
+        ([single], Some(sampler)) => {
+            let keep = |start: usize| sampler.keep(pushdown.offset + start as u64);
+            layout.tokenize_prefix(data, *single, field_count, needed, stop, &keep);
+        }
+        ([single], None) if needed < field_count => {
+            layout.tokenize_prefix(data, *single, field_count, needed, stop, &|_| true);
+        }
+        ([single], None) => layout.tokenize_single_byte(data, *single, field_count, stop),
+        (separator, Some(sampler)) => {
+            let keep = |start: usize| sampler.keep(pushdown.offset + start as u64);
+            layout.tokenize_lines(data, separator, field_count, stop, &keep);
+        }
+        (separator, None) => {
+            layout.tokenize_lines(data, separator, field_count, stop, &|_| true);
         }
     }
     let chunk = Tokenized {
@@ -896,15 +943,29 @@ mod tests {
                 1 => start % 3 != 1,
                 _ => false,
             };
-            let (mut blocks, mut lines) = (Layout::default(), Layout::default());
-            blocks.tokenize_prefix_in_blocks(&data, separator, field_count, needed, stop, &keep);
+            let mut lines = Layout::default();
             lines.tokenize_prefix_by_line(&data, separator, field_count, needed, stop, &keep);
-            assert_eq!(
-                recorded(&blocks),
-                recorded(&lines),
-                "case {case}: {:?} fields {field_count} needed {needed} stop {stop}",
-                String::from_utf8_lossy(&data)
+            // The baseline instance, and the one `tokenize_prefix` picks for this CPU.
+            let mut blocks = Layout::default();
+            blocks.tokenize_prefix_in_blocks(
+                Baseline,
+                &data,
+                separator,
+                field_count,
+                needed,
+                stop,
+                &keep,
             );
+            let mut dispatched = Layout::default();
+            dispatched.tokenize_prefix(&data, separator, field_count, needed, stop, &keep);
+            for (way, layout) in [("baseline", &blocks), ("dispatched", &dispatched)] {
+                assert_eq!(
+                    recorded(layout),
+                    recorded(&lines),
+                    "case {case} ({way}): {:?} fields {field_count} needed {needed} stop {stop}",
+                    String::from_utf8_lossy(&data)
+                );
+            }
         }
     }
     use crate::pushdown::ChunkPushdown;
