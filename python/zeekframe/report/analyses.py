@@ -60,9 +60,11 @@ def _is_dask(frame: object) -> bool:
 
 
 def _apply(part: pd.DataFrame, step: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pa.Table:
-    # Sent to the client as Arrow: Dask serialises an Arrow table's buffers as they are, a
-    # Polars frame by pickling it, which costs several times more per partition.
-    return step(_lazy(part)).collect().to_arrow()
+    # A partition is small: Polars' in-memory engine reduces it with about two thirds of the
+    # CPU time of the streaming engine that "auto" picks. The result goes to the client as
+    # Arrow: Dask serialises an Arrow table's buffers as they are, a Polars frame by
+    # pickling it, which costs several times more.
+    return step(_lazy(part)).collect(engine="in-memory").to_arrow()
 
 
 def _reduced(
