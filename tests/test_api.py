@@ -149,6 +149,20 @@ def test_argument_checks(conn_log: Path) -> None:
         zf.read_zeek([])
 
 
+@pytest.mark.parametrize("setting", ["1M", "-1", "", "18446744073709551616", "١٢", "of"])
+def test_a_mapping_setting_the_reader_cannot_use_is_an_error(
+    conn_log: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    monkeypatch.setenv("ZEEKFRAME_MAP_MIN_BYTES", setting)
+    with pytest.raises(ValueError, match="ZEEKFRAME_MAP_MIN_BYTES"):
+        zf.read_zeek(conn_log)
+    with pytest.raises(ValueError, match="ZEEKFRAME_MAP_MIN_BYTES"):
+        zf.scan_zeek(conn_log).collect()
+    for usable in ("0", " 1048576 ", "OFF"):
+        monkeypatch.setenv("ZEEKFRAME_MAP_MIN_BYTES", usable)
+        assert zf.read_zeek(conn_log).height == 3
+
+
 def test_missing_inputs_are_os_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         zf.read_zeek(tmp_path / "absent.log")

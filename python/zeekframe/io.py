@@ -167,6 +167,21 @@ def warn_unterminated(
         (warn or warnings.warn)(unterminated_warning(lines), stacklevel=stacklevel)
 
 
+def _check_map_setting() -> None:
+    """Raise for a ``ZEEKFRAME_MAP_MIN_BYTES`` the reader cannot use (it would be ignored)."""
+    value = os.environ.get("ZEEKFRAME_MAP_MIN_BYTES")
+    if value is None:
+        return
+    setting = value.strip()
+    usable = setting.isascii() and setting.isdigit() and int(setting) < 2**64
+    if usable or setting.lower() == "off":
+        return
+    raise ValueError(
+        f"ZEEKFRAME_MAP_MIN_BYTES={value!r} is neither a number of bytes (plain files from "
+        "that size are read through a memory mapping) nor 'off' (no file is mapped)"
+    )
+
+
 def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
@@ -226,6 +241,7 @@ class _Reader:
     ) -> _Reader:
         _check_choice("on_bad_line", on_bad_line, ("raise", "skip"))
         _check_choice("rename", rename, (None, "underscore"))
+        _check_map_setting()
         if n_threads is not None and n_threads < 1:
             raise ValueError(f"n_threads must be at least 1, not {n_threads}")
         if sample is not None and not 0.0 <= sample <= 1.0:

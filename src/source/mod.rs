@@ -87,7 +87,8 @@ pub const DEFAULT_MAP_MIN_BYTES: u64 = 1 << 20;
 
 /// The size from which plain files are mapped: `ZEEKFRAME_MAP_MIN_BYTES` if it is set (a
 /// number of bytes, or `off` to read every file into buffers, as on a file system whose
-/// mappings misbehave), [`DEFAULT_MAP_MIN_BYTES`] otherwise or if it is neither.
+/// mappings misbehave), [`DEFAULT_MAP_MIN_BYTES`] otherwise or if it is neither (the Python
+/// package refuses such a value with an error before it reads).
 pub fn default_map_min_bytes() -> Option<u64> {
     static SETTING: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
     *SETTING.get_or_init(|| {
