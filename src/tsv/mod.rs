@@ -44,6 +44,17 @@ thread_local! {
     static LAYOUT: std::cell::RefCell<Layout> = std::cell::RefCell::new(Layout::default());
 }
 
+/// What a prefix tokenizer looks for in a chunk: lines of `field_count` fields split at
+/// `separator`, of which the first `needed` field ends of each wanted line are stored;
+/// `stop` ends the chunk at its first bad line.
+#[derive(Clone, Copy)]
+struct Prefix {
+    separator: u8,
+    field_count: usize,
+    needed: usize,
+    stop: bool,
+}
+
 impl Layout {
     fn clear(&mut self) {
         self.ends.clear();
@@ -60,29 +71,20 @@ impl Layout {
     /// fields (projection, filters) are wanted: only the first `needed` positions of a wanted
     /// line are stored; the rest are only counted, to check the line's field count. One pass
     /// over 64-byte blocks, or line by line for a `\n` or `\r` separator.
-    fn tokenize_prefix(
-        &mut self,
-        data: &[u8],
-        separator: u8,
-        field_count: usize,
-        needed: usize,
-        stop: bool,
-        keep: &impl Fn(usize) -> bool,
-    ) {
-        if separator == b'\n' || separator == b'\r' {
-            self.tokenize_prefix_by_line(data, separator, field_count, needed, stop, keep);
+    fn tokenize_prefix(&mut self, data: &[u8], prefix: Prefix, keep: &impl Fn(usize) -> bool) {
+        if prefix.separator == b'\n' || prefix.separator == b'\r' {
+            self.tokenize_prefix_by_line(data, prefix, keep);
             return;
         }
         #[cfg(target_arch = "x86_64")]
         if let Some(avx2) = delimiters::Avx2::detect() {
             // SAFETY: `avx2` proves the CPU has the features the function is compiled for.
             unsafe {
-                self.tokenize_prefix_avx2(avx2, data, separator, field_count, needed, stop, keep);
+                self.tokenize_prefix_avx2(avx2, data, prefix, keep);
             }
             return;
         }
-        let compare = Baseline;
-        self.tokenize_prefix_in_blocks(compare, data, separator, field_count, needed, stop, keep);
+        self.tokenize_prefix_in_blocks(Baseline, data, prefix, keep);
     }
 
     /// `tokenize_prefix_in_blocks` compiled for AVX2.
@@ -91,18 +93,14 @@ impl Layout {
     /// The CPU must have the features `Avx2::detect` checks (an `Avx2` proves it).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,bmi1,bmi2,popcnt,lzcnt")]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn tokenize_prefix_avx2(
         &mut self,
         avx2: delimiters::Avx2,
         data: &[u8],
-        separator: u8,
-        field_count: usize,
-        needed: usize,
-        stop: bool,
+        prefix: Prefix,
         keep: &impl Fn(usize) -> bool,
     ) {
-        self.tokenize_prefix_in_blocks(avx2, data, separator, field_count, needed, stop, keep);
+        self.tokenize_prefix_in_blocks(avx2, data, prefix, keep);
     }
 
     /// `tokenize_prefix` in one pass over 64-byte blocks of the chunk: each block's separator
@@ -112,17 +110,19 @@ impl Layout {
     /// block's separators are only looked for when a wanted line has fields in it.
     /// Separators other than `\n` and `\r` only: a `\r` before a line end is not a separator.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn tokenize_prefix_in_blocks<C: Compare>(
         &mut self,
         compare: C,
         data: &[u8],
-        separator: u8,
-        field_count: usize,
-        needed: usize,
-        stop: bool,
+        prefix: Prefix,
         keep: &impl Fn(usize) -> bool,
     ) {
+        let Prefix {
+            separator,
+            field_count,
+            needed,
+            stop,
+        } = prefix;
         self.stride = needed;
         let mut line_start = 0usize;
         let mut kept = !data.is_empty() && keep(0);
@@ -224,13 +224,10 @@ impl Layout {
     fn tokenize_prefix_by_line(
         &mut self,
         data: &[u8],
-        separator: u8,
-        field_count: usize,
-        needed: usize,
-        stop: bool,
+        prefix: Prefix,
         keep: &impl Fn(usize) -> bool,
     ) {
-        self.stride = needed;
+        self.stride = prefix.needed;
         find_newlines(data, &mut self.newlines);
         let newlines = std::mem::take(&mut self.newlines);
         let mut line_start = 0usize;
@@ -246,8 +243,14 @@ impl Layout {
             }
             if end == line_start || !keep(line_start) {
                 self.line_count += 1;
-            } else if !self.prefix_line(data, line_start, end, separator, field_count, unterminated)
-                && stop
+            } else if !self.prefix_line(
+                data,
+                line_start,
+                end,
+                prefix.separator,
+                prefix.field_count,
+                unterminated,
+            ) && prefix.stop
             {
                 break;
             }
@@ -717,13 +720,19 @@ fn parse_with_layout(
     // Each way of choosing lines is its own instance of the tokenizers, so that the choice
     // is inlined into their per-line loop (or gone, without sampling).
     let stop = stop_at_first_bad_line;
+    let prefix = |separator| Prefix {
+        separator,
+        field_count,
+        needed,
+        stop,
+    };
     match (block.markers.separator.as_slice(), pushdown.sampler) {
         ([single], Some(sampler)) => {
             let keep = |start: usize| sampler.keep(pushdown.offset + start as u64);
-            layout.tokenize_prefix(data, *single, field_count, needed, stop, &keep);
+            layout.tokenize_prefix(data, prefix(*single), &keep);
         }
         ([single], None) if needed < field_count => {
-            layout.tokenize_prefix(data, *single, field_count, needed, stop, &|_| true);
+            layout.tokenize_prefix(data, prefix(*single), &|_| true);
         }
         ([single], None) => layout.tokenize_single_byte(data, *single, field_count, stop),
         (separator, Some(sampler)) => {
@@ -944,20 +953,18 @@ mod tests {
                 _ => false,
             };
             let mut lines = Layout::default();
-            lines.tokenize_prefix_by_line(&data, separator, field_count, needed, stop, &keep);
-            // The baseline instance, and the one `tokenize_prefix` picks for this CPU.
-            let mut blocks = Layout::default();
-            blocks.tokenize_prefix_in_blocks(
-                Baseline,
-                &data,
+            let prefix = Prefix {
                 separator,
                 field_count,
                 needed,
                 stop,
-                &keep,
-            );
+            };
+            lines.tokenize_prefix_by_line(&data, prefix, &keep);
+            // The baseline instance, and the one `tokenize_prefix` picks for this CPU.
+            let mut blocks = Layout::default();
+            blocks.tokenize_prefix_in_blocks(Baseline, &data, prefix, &keep);
             let mut dispatched = Layout::default();
-            dispatched.tokenize_prefix(&data, separator, field_count, needed, stop, &keep);
+            dispatched.tokenize_prefix(&data, prefix, &keep);
             for (way, layout) in [("baseline", &blocks), ("dispatched", &dispatched)] {
                 assert_eq!(
                     recorded(layout),
