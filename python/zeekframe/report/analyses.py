@@ -61,9 +61,10 @@ def _is_dask(frame: object) -> bool:
 
 def _apply(part: pd.DataFrame, step: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pa.Table:
     # A partition is small: Polars' in-memory engine reduces it with about two thirds of the
-    # CPU time of the streaming engine that "auto" picks. The result goes to the client as
-    # Arrow: Dask serialises an Arrow table's buffers as they are, a Polars frame by
-    # pickling it, which costs several times more.
+    # CPU time of the streaming engine that "auto" picks (for the larger combination of all
+    # partitions on the client, the streaming engine is the faster). The result goes to the
+    # client as Arrow: Dask serialises an Arrow table's buffers as they are, a Polars frame
+    # by pickling it, which costs several times more.
     return step(_lazy(part)).collect(engine="in-memory").to_arrow()
 
 
