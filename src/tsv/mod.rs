@@ -9,7 +9,7 @@ use crate::columns::{Block, ChunkOutput, MAX_REPORTED};
 use crate::error::Error;
 use crate::format::types::ZeekType;
 use crate::pushdown::filter;
-use crate::pushdown::{ChunkPushdown, MIME_CATEGORY, MIME_SOURCE};
+use crate::pushdown::{ChunkPushdown, FileSampler, MIME_CATEGORY, MIME_SOURCE};
 use arrow_array::ArrayRef;
 use delimiters::{byte_mask, find_delimiters, find_newlines, Baseline, Compare, BLOCK};
 
@@ -243,14 +243,8 @@ impl Layout {
             }
             if end == line_start || !keep(line_start) {
                 self.line_count += 1;
-            } else if !self.prefix_line(
-                data,
-                line_start,
-                end,
-                prefix.separator,
-                prefix.field_count,
-                unterminated,
-            ) && prefix.stop
+            } else if !self.prefix_line(data, (line_start, end), prefix, unterminated)
+                && prefix.stop
             {
                 break;
             }
@@ -259,18 +253,21 @@ impl Layout {
         self.newlines = newlines;
     }
 
-    /// Store the first `stride` field ends of one line; false if its field count is wrong.
+    /// Store the first `needed` field ends of one line; false if its field count is wrong.
     #[inline(always)]
     fn prefix_line(
         &mut self,
         data: &[u8],
-        start: usize,
-        end: usize,
-        separator: u8,
-        field_count: usize,
+        (start, end): (usize, usize),
+        prefix: Prefix,
         unterminated: bool,
     ) -> bool {
-        let needed = self.stride;
+        let Prefix {
+            separator,
+            field_count,
+            needed,
+            ..
+        } = prefix;
         let first = self.ends.len();
         let mut separators = 0usize;
         let mut at = start;
@@ -719,25 +716,25 @@ fn parse_with_layout(
         .map_or(1, |last| last + 1);
     // Each way of choosing lines is its own instance of the tokenizers, so that the choice
     // is inlined into their per-line loop (or gone, without sampling).
-    let stop = stop_at_first_bad_line;
+    let (stop, offset) = (stop_at_first_bad_line, pushdown.offset);
     let prefix = |separator| Prefix {
         separator,
         field_count,
         needed,
         stop,
     };
+    // A sampler's choice, by the line's start in the chunk.
+    let sampled = |sampler: FileSampler| move |start: usize| sampler.keep(offset + start as u64);
     match (block.markers.separator.as_slice(), pushdown.sampler) {
         ([single], Some(sampler)) => {
-            let keep = |start: usize| sampler.keep(pushdown.offset + start as u64);
-            layout.tokenize_prefix(data, prefix(*single), &keep);
+            layout.tokenize_prefix(data, prefix(*single), &sampled(sampler));
         }
         ([single], None) if needed < field_count => {
             layout.tokenize_prefix(data, prefix(*single), &|_| true);
         }
         ([single], None) => layout.tokenize_single_byte(data, *single, field_count, stop),
         (separator, Some(sampler)) => {
-            let keep = |start: usize| sampler.keep(pushdown.offset + start as u64);
-            layout.tokenize_lines(data, separator, field_count, stop, &keep);
+            layout.tokenize_lines(data, separator, field_count, stop, &sampled(sampler));
         }
         (separator, None) => {
             layout.tokenize_lines(data, separator, field_count, stop, &|_| true);
