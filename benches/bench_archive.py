@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness import finish_report, machine_facts, medians, run_alternating, timed
+from harness import finish_report, import_zeekframe, machine_facts, medians, run_alternating, timed
 
 HERE = Path(__file__).resolve().parent
 CORPUS = Path(os.environ.get("ZEEK_LOGS_DIR", HERE.parents[1] / "shared" / "zeek-logs"))
@@ -57,6 +57,8 @@ def child(key: str, directory: Path, check: bool) -> dict[str, Any]:
     from by_hand import read_polars
 
     import zeekframe as zf
+
+    import_zeekframe()
 
     groups = files_by_type(directory)
     if key.endswith("conn"):

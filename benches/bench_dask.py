@@ -40,7 +40,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import DATA_DIR, finish_report, machine_facts, parse_only, run_alternating, timed
+from harness import (
+    DATA_DIR,
+    finish_report,
+    import_zeekframe,
+    machine_facts,
+    parse_only,
+    run_alternating,
+    timed,
+)
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ["id.orig_h", "id.resp_p"]
@@ -97,6 +105,8 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
     import polars as pl
 
     import zeekframe as zf
+
+    import_zeekframe()
     from zeekframe import report
 
     files = [str(p) for p in archive(scale)]

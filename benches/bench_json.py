@@ -27,6 +27,7 @@ from typing import Any
 from harness import (
     DATA_DIR,
     finish_report,
+    import_zeekframe,
     machine_facts,
     medians,
     run_alternating,
@@ -96,6 +97,8 @@ def by_hand(path: Path) -> Any:
 def child(key: str, tsv: Path, twin: Path) -> dict[str, Any]:
     """One measurement of ``key`` in this fresh process."""
     import zeekframe as zf
+
+    import_zeekframe()
 
     if key == "zeekframe":
         frame, measured = timed(lambda: zf.read_zeek(twin))

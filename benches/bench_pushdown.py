@@ -42,6 +42,7 @@ import polars as pl
 from harness import (
     DATA_DIR,
     generate_once,
+    import_zeekframe,
     load_average,
     machine_facts,
     parse_only,
@@ -165,6 +166,8 @@ def build_queries() -> dict[str, Query]:
     Raises ImportError or AttributeError when zeekframe, or the pushdown API, is not built.
     """
     import zeekframe as zf
+
+    import_zeekframe()
 
     categories = zf.REPORT_MIME_CATEGORIES
     categorized = pl.col(MIME_CATEGORY).is_not_null()

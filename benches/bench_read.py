@@ -42,6 +42,7 @@ from harness import (
     DATA_DIR,
     frame_bytes,
     generate_once,
+    import_zeekframe,
     load_average,
     machine_facts,
     maxrss_bytes,
@@ -112,6 +113,8 @@ def _prepare(key: str) -> Callable[[Path], tuple[int | None, object]]:
     if key in ("zeekframe", "zeekframe-gz"):
         # Absent until the core builds: measure_one turns the ImportError into a "skipped" note.
         import zeekframe
+
+        import_zeekframe()
 
         read_zeek = zeekframe.read_zeek
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from harness import (
     finish_report,
+    import_zeekframe,
     machine_facts,
     medians,
     run_alternating,
@@ -101,6 +102,8 @@ def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
         import polars as pl
 
         import zeekframe as zf
+
+        import_zeekframe()
         from zeekframe import report
 
         columns = CONN_COLUMNS if key == "zeekframe" else None
@@ -111,6 +114,8 @@ def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
             return report.conn_port_counts(pl.scan_parquet(dest)).height
     elif key == "zeekframe-read":
         import zeekframe as zf
+
+        import_zeekframe()
         from zeekframe import report
 
         def run() -> int:
@@ -119,9 +124,12 @@ def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
     elif key == "zeekframe-convert-all":
         import zeekframe as zf
 
+        import_zeekframe()
+
         def run() -> int:
             return zf.convert(conn, out / "conn.parquet", progress=False).rows
     else:
+        import_zeekframe()
         from zeekframe.report import write_report
 
         def run() -> int:

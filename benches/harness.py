@@ -71,6 +71,21 @@ def frame_bytes(frame: object) -> int | None:
     return int(frame.memory_usage(deep=True).sum())
 
 
+def import_zeekframe() -> Any:
+    """Import zeekframe and every module it otherwise imports on first use.
+
+    ``import zeekframe`` leaves ``read_zeek``, the report and the rest to be imported when
+    first touched, which would put that import (and, where bytecode is not cached, the
+    compiling of those modules) inside the first timed call.
+    """
+    import zeekframe
+    import zeekframe.report
+
+    for name in zeekframe.__all__:
+        getattr(zeekframe, name)
+    return zeekframe
+
+
 def timed(call: Callable[[], T], cpu_who: int = resource.RUSAGE_SELF) -> tuple[T, dict[str, Any]]:
     """Run ``call`` once and return its value with wall time, CPU time and peak RSS.
 
