@@ -186,6 +186,9 @@ def test_a_full_read_that_exhausts_memory_raises_memory_error(tmp_path: Path) ->
     )
     assert child.returncode == 0, child.stderr[-3000:]
     assert child.stdout.startswith(("MemoryError", "read")), child.stdout
+    if child.stdout.startswith("MemoryError"):
+        # Where the read was when memory ran out: the file and the line.
+        assert re.match(rf"MemoryError {re.escape(str(path))}:\d+: out of memory", child.stdout)
 
 
 def test_n_rows_stops_early_on_a_bomb(tmp_path: Path) -> None:

@@ -92,6 +92,28 @@ pub(crate) fn parse(
 }
 
 impl ParsedChunk {
+    /// A parsed chunk of a stream without header blocks, after `reader_lines_before` lines
+    /// the reader consumed itself.
+    #[cfg(test)]
+    pub(super) fn for_tests(reader_lines_before: u64, output: ChunkOutput) -> ParsedChunk {
+        ParsedChunk {
+            seq: 0,
+            block: Arc::new(Block {
+                json: None,
+                markers: crate::format::header::Markers::default(),
+                log_path: None,
+                names: Vec::new(),
+                types: Vec::new(),
+                type_names: Vec::new(),
+                slots: Vec::new(),
+            }),
+            reader_lines_before,
+            output,
+            text: None,
+            offset: 0,
+        }
+    }
+
     /// Where the line of the chunk's last row ends in the stream, under `n_rows`.
     pub(super) fn rows_end(&self) -> Option<u64> {
         let end = self.output.row_ends.last()?;

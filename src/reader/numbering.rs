@@ -76,11 +76,17 @@ impl Numbering {
             && bad_lines == chunk.output.bad_line_count
             && chunk.output.fatal.is_none();
         if let Some(fatal) = &chunk.output.fatal {
-            let mut fatal = fatal.clone().with_path(&self.path);
-            if fatal.kind == ErrorKind::Truncated && fatal.line.is_none() {
-                // A file that shrank while read: its lines from the chunk's first on were lost.
-                fatal = fatal.with_line(base + 1);
-            }
+            let fatal = fatal.clone().with_path(&self.path);
+            let fatal = match fatal.line {
+                // Numbered within the chunk, as its bad lines are.
+                Some(line) => fatal.with_line(base + line),
+                // A chunk that could not be read at all: a file that shrank while read lost
+                // its lines from the chunk's first on; memory ran out before that line.
+                None if matches!(fatal.kind, ErrorKind::Truncated | ErrorKind::Memory) => {
+                    fatal.with_line(base + 1)
+                }
+                None => fatal,
+            };
             self.errors.push(fatal);
             self.count += 1;
             self.ended = true;
@@ -125,5 +131,39 @@ impl Numbering {
                 .with_path(&self.path),
         );
         self.count += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columns::ChunkOutput;
+    use crate::reader::files::ParsedChunk;
+
+    /// A chunk's fatal error is numbered in the file: one numbered within the chunk moves by
+    /// the lines before it, one about the whole chunk (memory ran out, the file shrank) is
+    /// given the chunk's first line, and one about no line (a filter that does not fit) none.
+    #[test]
+    fn fatal_errors_are_numbered_from_the_lines_before_their_chunk() {
+        let first = ParsedChunk::for_tests(0, ChunkOutput::rows(7, 10, Vec::new(), 0));
+        let cases = [
+            (Error::memory(1 << 20), Some(10 + 2 + 1)),
+            (crate::source::cut_while_read(), Some(13)),
+            (
+                Error::parse("a run of lines over 4 GiB").with_line(1),
+                Some(13),
+            ),
+            (Error::parse("on the third line").with_line(3), Some(15)),
+            (Error::new(ErrorKind::Schema, "no such column"), None),
+        ];
+        for (error, line) in cases {
+            let mut numbering = Numbering::new("conn.log");
+            numbering.chunk(&first, 0);
+            numbering.chunk(&ParsedChunk::for_tests(2, ChunkOutput::failed(error)), 0);
+            assert!(numbering.ended());
+            let numbered = &numbering.errors[0];
+            assert_eq!(numbered.line, line, "{numbered}");
+            assert_eq!(numbered.path.as_deref(), Some("conn.log"));
+        }
     }
 }
