@@ -950,6 +950,17 @@ mod tests {
     use super::*;
     use crate::format::header::Markers;
 
+    /// A xorshift generator from `state` (not zero): the random tests' inputs, the same on
+    /// every run.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Everything a tokenizer records, to compare two of them by.
     fn recorded(layout: &Layout) -> String {
         let bad: Vec<String> = layout.bad.iter().map(ToString::to_string).collect();
@@ -970,13 +981,7 @@ mod tests {
     /// wanted, every line or some wanted, stopping at the first bad line or not.
     #[test]
     fn prefix_tokenizing_in_blocks_matches_line_by_line() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let alphabet = b"ab\t\t\t\n\r|x#";
         for case in 0..20_000 {
             let len = (next() % 300) as usize;
@@ -1024,13 +1029,7 @@ mod tests {
     #[test]
     fn sampled_lines_parse_the_same_packed_or_in_place() {
         use crate::pushdown::sample::Sampler;
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         // Text first and last, so a line's bytes that are not UTF-8 meet the next line's.
         const FIELDS: &[(&str, &str)] = &[
             ("s", "string"),
