@@ -71,7 +71,7 @@ def frame_bytes(frame: object) -> int | None:
     return int(frame.memory_usage(deep=True).sum())
 
 
-def import_zeekframe() -> Any:
+def import_zeekframe() -> None:
     """Import zeekframe and every module it otherwise imports on first use.
 
     ``import zeekframe`` leaves ``read_zeek``, the report and the rest to be imported when
@@ -83,7 +83,6 @@ def import_zeekframe() -> Any:
 
     for name in zeekframe.__all__:
         getattr(zeekframe, name)
-    return zeekframe
 
 
 def timed(call: Callable[[], T], cpu_who: int = resource.RUSAGE_SELF) -> tuple[T, dict[str, Any]]:

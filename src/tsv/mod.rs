@@ -1021,6 +1021,7 @@ mod tests {
             }
         }
     }
+
     /// A sampled read parses its kept lines from a packed copy of them; a read that wants
     /// row ends (`n_rows`) parses them where they are in the chunk. Both must give the same
     /// rows, values, errors and line numbers, for random chunks of good and bad lines,

@@ -140,35 +140,35 @@ def _most_frequent_first(counts: pl.DataFrame, keys: Sequence[str]) -> pl.DataFr
     if counts.height < 2 or count.null_count() or not count.dtype.is_integer():
         return plain()
     highest = int(count.max())  # type: ignore[arg-type]
-    if highest < 0 or int(count.min()) < 0:  # type: ignore[arg-type]
+    if int(count.min()) < 0:  # type: ignore[arg-type]
         return plain()
-    packed = (pl.Series([highest], dtype=pl.UInt64) - count.cast(pl.UInt64)).alias("order")
+    packed = pl.Series([highest], dtype=pl.UInt64) - count.cast(pl.UInt64)
     bits = highest.bit_length()
     for key in keys:
         column = counts[key]
-        if column.dtype.is_integer() and column.null_count() < column.len():
-            # One more than the distance above the smallest value.
-            low, high = int(column.min()), int(column.max())  # type: ignore[arg-type]
-            span = high - low + 1
-            if bits + span.bit_length() > 63:
-                return plain()
-            wide = column.cast(pl.UInt64 if column.dtype.is_unsigned_integer() else pl.Int64)
-            rank = (wide - low).cast(pl.UInt64) + 1
+        # A number is ranked by its distance above the smallest, anything else by its place
+        # among the distinct values sorted; ranks start at 1, nulls take 0.
+        by_distance = column.dtype.is_integer() and column.null_count() < column.len()
+        if by_distance:
+            low = int(column.min())  # type: ignore[arg-type]
+            span = int(column.max()) - low + 1  # type: ignore[arg-type]
         else:
             values = column.drop_nulls().unique().sort()
-            if column.dtype == pl.String:
-                # The position of each value among the sorted distinct values.
-                rank = column.cast(pl.Enum(values)).to_physical().cast(pl.UInt64) + 1
-            else:
-                rank = column.rank("dense").cast(pl.UInt64)
             span = values.len()
-        # Nulls sort first, as Polars sorts them.
-        rank = rank.fill_null(0)
+        # Checked before any arithmetic on the ranks, which must not overflow.
         width = span.bit_length()
         bits += width
         if bits > 63:
             return plain()
-        packed = packed * (1 << width) + rank
+        if by_distance:
+            wide = column.cast(pl.UInt64 if column.dtype.is_unsigned_integer() else pl.Int64)
+            rank = (wide - low).cast(pl.UInt64) + 1
+        elif column.dtype == pl.String:
+            rank = column.cast(pl.Enum(values)).to_physical().cast(pl.UInt64) + 1
+        else:
+            rank = column.rank("dense").cast(pl.UInt64)
+        # Nulls sort first, as Polars sorts them.
+        packed = packed * (1 << width) + rank.fill_null(0)
     return counts.sort(packed)
 
 
