@@ -28,7 +28,7 @@ build: $(STAMP)
 
 lint: $(STAMP)
 	cargo fmt --check
-	cargo clippy --all-targets --features polars-plugin -q -- -D warnings
+	cargo clippy --all-targets -q -- -D warnings
 	$(VENV)/bin/ruff check python tests benches fuzz
 	$(VENV)/bin/ruff format --check python tests benches fuzz
 	$(VENV)/bin/mypy

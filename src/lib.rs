@@ -11,7 +11,7 @@ pub mod convert;
 pub mod cut;
 pub mod demo;
 pub mod error;
-#[cfg(feature = "polars-plugin")]
+#[cfg(feature = "python")]
 mod expressions;
 pub mod format;
 pub mod json;

@@ -246,3 +246,46 @@ def test_community_id_agrees_with_the_communityid_package(
         return
     got = _flows(rows).select(zf.community_id(proto="ip_proto", seed=seed))["community_id"]
     assert got.to_list() == expected
+
+
+# --------------------------------------------------------------------------------------------
+# All three plugins
+# --------------------------------------------------------------------------------------------
+
+
+def test_plugins_see_every_chunk_engine_and_configuration() -> None:
+    part = pl.DataFrame(
+        {
+            "id.orig_h": ["10.0.0.1", None, "2001:db8::1"],
+            "id.orig_p": [1122, 1, 5],
+            "id.resp_h": ["5.6.7.8", "5.6.7.8", "2001:db8::2"],
+            "id.resp_p": [3344, 1, 6],
+            "proto": ["tcp", "udp", "udp"],
+            "mime": [["application/pdf"], None, ["x/ÿ\t", "text/plain"]],
+        }
+    )
+    chunked = pl.concat([part, part.slice(1, 1), part], rechunk=False)
+    assert chunked["id.orig_h"].n_chunks() == 3
+    # Names and types of any text cross to the plugin as they are.
+    categories = {"ëxploit\t1": ["x/ÿ\t"], "pdf": ["application/pdf", "x/ÿ\t"]}
+    expressions = [
+        zf.in_subnet("id.orig_h", ["10.0.0.0/8"]),
+        zf.community_id(),
+        zf.mime_category("mime", categories),
+    ]
+    got = {
+        engine: chunked.lazy().select(expressions).collect(engine=engine)
+        for engine in ("in-memory", "streaming")
+    }
+    assert_frame_equal(got["in-memory"], got["streaming"])
+    frame = got["in-memory"]
+    assert frame["id.orig_h"].to_list() == [True, None, False, None, True, None, False]
+    assert frame["mime_category"].cast(pl.String).to_list() == (
+        ["pdf", None, "ëxploit\t1", None, "pdf", None, "ëxploit\t1"]
+    )
+    one = part.select(zf.community_id())["community_id"].to_list()
+    assert frame["community_id"].to_list() == [*one, None, *one]
+    assert [id is None for id in one] == [False, True, False]
+    empty = chunked.clear().select(expressions)
+    assert empty.height == 0
+    assert empty.schema == frame.schema

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import pickle
+import struct
 from collections.abc import Mapping
 from typing import Any, Union
 
@@ -125,8 +126,8 @@ def _node(tree: Json, schema: Mapping[str, pl.DataType]) -> Filter:
 class _PlainData(pickle.Unpickler):
     """Unpickles containers of plain values only.
 
-    A plugin's kwargs are a dict of lists of strings: nothing in them may name a class or a
-    function to call.
+    A zeekframe plugin's kwargs are a dict of one bytes value: nothing in them may name a
+    class or a function to call.
     """
 
     def find_class(self, module: str, name: str) -> Any:
@@ -137,7 +138,7 @@ def _plugin_node(
     plugin: dict[str, Any], inputs: list[Json], schema: Mapping[str, pl.DataType]
 ) -> Filter:
     """``zf.in_subnet`` on a text column: the parser evaluates it with the same code."""
-    from zeekframe import _core
+    from zeekframe import _core, _plugins
 
     if plugin.get("symbol") != "in_subnet":
         raise _Untranslatable
@@ -153,9 +154,13 @@ def _plugin_node(
     if not isinstance(schema[column], (pl.String, pl.Categorical, pl.Enum)):
         raise _Untranslatable
     kwargs = _PlainData(io.BytesIO(bytes(plugin["kwargs"]))).load()
-    networks = kwargs["networks"]
-    if not (isinstance(networks, list) and all(isinstance(n, str) for n in networks)):
+    config = kwargs.get("zeekframe") if isinstance(kwargs, dict) else None
+    if not isinstance(config, bytes):
         raise _Untranslatable
+    try:
+        networks = _plugins.read_texts(config)
+    except (ValueError, struct.error, UnicodeDecodeError):
+        raise _Untranslatable from None
     return ("subnet", column, networks)
 
 

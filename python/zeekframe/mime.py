@@ -8,7 +8,6 @@ categories gets the first one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import polars as pl
 
@@ -84,18 +83,11 @@ def mime_category(
         >>> df.select(zf.mime_category("resp_mime_types"))["mime_category"].to_list()
         [None, 'exploit', None]
     """
-    from polars.plugins import register_plugin_function
-
-    from zeekframe import _core
+    from zeekframe import _plugins
 
     pairs = normalize_mime_categories(categories)
     names = [name for name, _ in pairs]
     column = pl.col(types) if isinstance(types, str) else types
-    classified = register_plugin_function(
-        plugin_path=Path(_core.__file__),
-        function_name="mime_category",
-        args=column,
-        kwargs={"names": names, "types": [members for _, members in pairs]},
-        is_elementwise=True,
-    )
+    config = _plugins.texts(names) + b"".join(_plugins.texts(members) for _, members in pairs)
+    classified = _plugins.call("mime_category", column, config)
     return classified.cast(pl.Enum(names)).alias("mime_category")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Union
 
 import polars as pl
@@ -11,12 +11,6 @@ import polars as pl
 __all__ = ["community_id", "in_subnet"]
 
 IntoColumn = Union[str, pl.Expr]
-
-
-def _plugin() -> Path:
-    from zeekframe import _core
-
-    return Path(_core.__file__)
 
 
 def _as_text(column: IntoColumn) -> pl.Expr:
@@ -49,19 +43,11 @@ def in_subnet(column: IntoColumn, networks: str | Sequence[str]) -> pl.Expr:
         >>> df.select(zf.in_subnet("id.orig_h", nets))["id.orig_h"].to_list()
         [True, False, True, None]
     """
-    from polars.plugins import register_plugin_function
-
-    from zeekframe import _core
+    from zeekframe import _core, _plugins
 
     listed = [networks] if isinstance(networks, str) else [str(n) for n in networks]
     _core.check_networks(listed)
-    return register_plugin_function(
-        plugin_path=_plugin(),
-        function_name="in_subnet",
-        args=_as_text(column),
-        kwargs={"networks": listed},
-        is_elementwise=True,
-    )
+    return _plugins.call("in_subnet", _as_text(column), _plugins.texts(listed))
 
 
 def community_id(
@@ -92,15 +78,11 @@ def community_id(
         >>> conn.select(zf.community_id())["community_id"].to_list()
         ['1:wCb3OG7yAFWelaUydu0D+125CLM=']
     """
-    from polars.plugins import register_plugin_function
+    from zeekframe import _plugins
 
     if not 0 <= seed <= 0xFFFF:
         raise ValueError(f"seed={seed} is not a 16-bit number (0-65535)")
     ports = [(pl.col(p) if isinstance(p, str) else p).cast(pl.Int64) for p in (orig_p, resp_p)]
-    return register_plugin_function(
-        plugin_path=_plugin(),
-        function_name="community_id",
-        args=[_as_text(orig_h), _as_text(resp_h), *ports, _as_text(proto)],
-        kwargs={"seed": seed, "base64": base64},
-        is_elementwise=True,
-    ).alias("community_id")
+    args = [_as_text(orig_h), _as_text(resp_h), *ports, _as_text(proto)]
+    config = struct.pack("<HB", seed, bool(base64))
+    return _plugins.call("community_id", args, config).alias("community_id")
