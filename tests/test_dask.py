@@ -386,6 +386,18 @@ def test_the_report_analyses_take_dask_frames(client: Any, demo_logs: tuple[Path
     counts = report.conn_port_counts(conn)
     assert counts.height > 10
     assert_frame_equal(report.conn_port_counts(conn_dask), counts)
+    # A frame read_zeek made is reduced straight from the parser's columns; a changed one (a
+    # filter, some of its partitions) through Dask's pandas partitions: the same counts.
+    assert zd.zeek_read(conn_dask) is not None
+    assert zd.zeek_read(zd.read_zeek(conn_path, columns=["id.resp_p"])) is not None
+    changed = conn_dask[conn_dask["id.resp_p"] >= 0]
+    assert zd.zeek_read(changed) is None
+    assert zd.zeek_read(conn_dask.partitions[:2]) is None
+    assert_frame_equal(report.conn_port_counts(changed), counts)
+    head = pl.concat([pl.from_pandas(conn_dask.partitions[i].compute()) for i in range(2)])
+    assert_frame_equal(
+        report.conn_port_counts(conn_dask.partitions[:2]), report.conn_port_counts(head)
+    )
     by_period = report.counts_by_period(conn, every="1mo")
     assert_frame_equal(report.counts_by_period(conn_dask, every="1mo"), by_period)
 
@@ -403,7 +415,9 @@ def test_the_report_analyses_take_dask_frames(client: Any, demo_logs: tuple[Path
     classified = zd.read_zeek(
         http_path, blocksize=50_000, mime_categories=zf.REPORT_MIME_CATEGORIES
     )
+    assert zd.zeek_read(classified) is not None
     assert_frame_equal(report.mime_type_hits(classified), hits)
+    assert_frame_equal(report.mime_type_hits(classified[classified["id.resp_p"] >= 0]), hits)
 
 
 def test_the_report_runs_on_dask(client: Any, demo_logs: tuple[Path, Path], tmp_path: Path) -> None:

@@ -36,9 +36,10 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["Partition", "Plan", "filters_to_expr", "plan_partitions", "read_zeek"]
+__all__ = ["Partition", "Plan", "filters_to_expr", "plan_partitions", "read_zeek", "zeek_read"]
 
 DEFAULT_BLOCKSIZE = 256 << 20
+_PLANNING_THREADS = 8
 """Plain files larger than this are cut into byte ranges of about this size."""
 
 Predicate = tuple[str, str, Any]
@@ -231,8 +232,16 @@ def plan_partitions(
     from dask.base import compute
     from dask.delayed import delayed
 
-    with ThreadPoolExecutor(max_workers=min(32, max(1, len(paths)))) as pool:
-        plans = list(pool.map(lambda p: _core.plan_file(p, max_line_bytes=max_line_bytes), paths))
+    def header(path: str) -> tuple[tuple[str, int, int, int, bool], pl.Schema | None]:
+        plan = _core.plan_file(path, max_line_bytes=max_line_bytes)
+        return plan, None if reader is None else reader.layout(path)
+
+    # Headers are read by a few threads: enough to hide a network file system's latency,
+    # few enough that starting them costs less than the reading (a header takes about a
+    # millisecond from local storage).
+    with ThreadPoolExecutor(max_workers=min(_PLANNING_THREADS, max(1, len(paths)))) as pool:
+        headers = list(pool.map(header, paths))
+    plans = [plan for plan, _ in headers]
     cut = [_file_ranges(plan, blocksize) for plan in plans]
     # A file read whole numbers its own lines: only cut ones (or with every_block, all plain
     # ones) are counted, each such pass costing as much as copying the file.
@@ -249,12 +258,10 @@ def plan_partitions(
     )
     layouts: dict[str, pl.Schema] = {}
     if reader is not None:
+        layouts = {path: layout for path, (_, layout) in zip(paths, headers) if layout is not None}
         if several_blocks:
             found = compute(*[delayed(_layout)(paths[i], reader) for i in several_blocks])
-            layouts = {paths[i]: layout for i, layout in zip(several_blocks, found)}
-        rest = [p for p in paths if p not in layouts]
-        with ThreadPoolExecutor(max_workers=min(32, max(1, len(rest)))) as pool:
-            layouts.update(zip(rest, pool.map(reader.layout, rest)))
+            layouts.update((paths[i], layout) for i, layout in zip(several_blocks, found))
     partitions: list[Partition] = []
     # Plain files smaller than blocksize, one after another, share a partition up to it.
     group: list[str] = []
@@ -292,6 +299,10 @@ class _ReadPartition:
     predicate: pl.Expr | None
 
     def __call__(self, part: Partition, columns: list[str] | None = None) -> pd.DataFrame:
+        return _to_pandas(self.table(part, columns))
+
+    def table(self, part: Partition, columns: list[str] | None = None) -> pa.Table:
+        """The partition as Arrow, of the types the frame's pandas partitions convert from."""
         import pyarrow as pa
 
         reader = dataclasses.replace(
@@ -315,7 +326,32 @@ class _ReadPartition:
                 "with every_block=True (planning then reads them whole to find every block; "
                 "a compressed file must be decompressed for that)"
             )
-        return _to_pandas(_conform(table, self.arrow_schema, names))
+        return _conform(table, self.arrow_schema, names)
+
+
+def zeek_read(frame: object) -> tuple[_ReadPartition, list[Partition]] | None:
+    """The partition function and partitions of a frame :func:`read_zeek` made, unchanged.
+
+    None for any other frame, or one changed since (filtered, joined, some of its partitions
+    taken): those are computed through Dask's own partitions. A frame read with ``columns=``
+    still counts: its columns are a selection of the function's.
+    """
+    expr: Any = getattr(frame, "expr", None)
+    if type(expr).__name__ not in ("FromMap", "FromMapProjectable"):
+        return None
+    try:
+        function = expr.operand("func")
+        iterables = expr.operand("iterables")
+        unchanged = not expr.operand("args") and not expr.operand("kwargs")
+        whole = expr.operand("_partitions") is None
+    except (AttributeError, KeyError, ValueError):
+        return None
+    if not (isinstance(function, _ReadPartition) and unchanged and whole and len(iterables) == 1):
+        return None
+    partitions = list(iterables[0])
+    if not all(isinstance(p, Partition) for p in partitions):
+        return None
+    return function, partitions
 
 
 def _warn(message: Warning, stacklevel: int = 1) -> None:

@@ -68,6 +68,15 @@ def _apply(part: pd.DataFrame, step: Callable[[pl.LazyFrame], pl.LazyFrame]) -> 
     return step(_lazy(part)).collect(engine="in-memory").to_arrow()
 
 
+def _read_and_apply(
+    read: Any, part: Any, columns: list[str], step: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> pa.Table:
+    # A partition of a zeekframe read, straight from the parser's Arrow columns into Polars.
+    return (
+        step(_lazy(pl.DataFrame(read.table(part, columns)))).collect(engine="in-memory").to_arrow()
+    )
+
+
 def _reduced(
     frame: Frame, columns: Sequence[str], step: Callable[[pl.LazyFrame], pl.LazyFrame]
 ) -> pl.LazyFrame:
@@ -79,16 +88,29 @@ def _reduced(
     if not _is_dask(frame):
         return step(_lazy(frame))
     from dask.base import compute
+    from dask.delayed import delayed
+
+    from zeekframe.dask import zeek_read
 
     dask_frame: Any = frame
     names = {name.replace(".", "_"): name for name in dask_frame.columns}
-    # Selecting first lets Dask read only these columns; the step runs in the same task as
-    # the partition's read (Dask fuses them), and its Polars result is taken as it is.
-    selected = dask_frame[[names[c] for c in columns if c in names]]
-    reduced = selected.map_partitions(
-        _apply, step, meta=selected._meta, enforce_metadata=False, align_dataframes=False
-    )
-    results: tuple[pa.Table, ...] = compute(*reduced.to_delayed())
+    wanted = [names[c] for c in columns if c in names]
+    results: tuple[pa.Table, ...]
+    read = zeek_read(dask_frame)
+    if read is not None:
+        # A frame zeekframe.dask.read_zeek made: each task reads its partition's columns
+        # into Polars and reduces them, without the pandas frame a Dask partition is.
+        function, partitions = read
+        task = delayed(_read_and_apply)
+        results = compute(*[task(function, part, wanted, step) for part in partitions])
+    else:
+        # Selecting first lets Dask read only these columns; the step runs in the same task
+        # as the partition's read (Dask fuses them), and its Polars result is taken as it is.
+        selected = dask_frame[wanted]
+        reduced = selected.map_partitions(
+            _apply, step, meta=selected._meta, enforce_metadata=False, align_dataframes=False
+        )
+        results = compute(*reduced.to_delayed())
     return pl.concat([pl.DataFrame(r) for r in results], how="vertical").lazy()
 
 
