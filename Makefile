@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.deps-installed
+BENCH_STAMP := $(VENV)/.bench-deps-installed
 
 .PHONY: all venv build lint test test-rust test-python bench report fmt clean fuzz fuzz-tool fuzz-smoke fuzz-seed
 
@@ -21,6 +22,10 @@ $(STAMP): requirements-dev.txt | $(PY)
 	touch $@
 
 venv: $(STAMP)
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(PY) -m pip install -q -r requirements-bench.txt
+	touch $@
 
 # Release build, installed into the venv in editable mode (python/ is used in place).
 build: $(STAMP)
@@ -52,7 +57,7 @@ report: build
 	$(PY) -m zeekframe.cli report --conn $(DEMO)/conn.log --http $(DEMO)/http.log --out report
 	@echo "open report/report.html"
 
-bench: build
+bench: build $(BENCH_STAMP)
 	$(PY) benches/bench_read.py
 	$(PY) benches/bench_pushdown.py
 	$(PY) benches/bench_report.py

@@ -15,7 +15,7 @@ candidate's process has imported zeekframe):
   frame (the projection reaches the parser; each partition is counted on its worker).
 - zat LogToDask on 2 workers: ``LogToDask().create_dataframe(f, ts_index=False, usecols=...)``
   per file, ``dd.concat``, ``.sample(frac=0.1)``, the port filter and ``groupby().size()``;
-  measured only where zat is installed (``pip install zat``).
+  measured where zat is installed (``make bench`` installs it, from ``requirements-bench.txt``).
 - the read alone, locally and on 2 workers: the same sample and columns, rows counted where
   they were read (``.height``, ``len()``): what the cluster costs without the report's
   per-partition counts and their combination on the client.
@@ -126,7 +126,7 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
         try:
             from zat.log_to_dask import LogToDask  # type: ignore[import-not-found,import-untyped,unused-ignore]
         except ImportError:
-            return {"unavailable": "zat is not installed (pip install zat)"}
+            return {"unavailable": "zat is not installed (pip install -r requirements-bench.txt)"}
     import dask.dataframe as dd
     import pandas as pd
     from distributed import Client, LocalCluster

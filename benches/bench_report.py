@@ -12,8 +12,8 @@ measurement runs in a fresh process, alternating, and the report gives medians.
 - zeekframe-read: the same count straight from the log, ``read_zeek(columns=3, sample=0.1)``.
 - pandas: ``read_csv`` of three columns only (no type conversions at all, which favours it),
   ``sample(frac=0.1)``, ``to_parquet``, then a groupby: what the report's authors did.
-- zat: ``LogToDataFrame().create_dataframe(usecols=...)``, then the same; measured only where
-  zat is installed (``pip install zat``).
+- zat: ``LogToDataFrame().create_dataframe(usecols=...)``, then the same; measured where zat is
+  installed (``make bench`` installs it, from ``requirements-bench.txt``).
 - zeekframe-convert-all: ``convert`` of the whole conn.log, every row and column.
 
 Usage::
@@ -73,7 +73,7 @@ def child(key: str, conn: Path, http: Path) -> dict[str, Any]:
         try:
             from zat.log_to_dataframe import LogToDataFrame  # type: ignore[import-not-found,import-untyped,unused-ignore]
         except ImportError:
-            return {"unavailable": "zat is not installed (pip install zat)"}
+            return {"unavailable": "zat is not installed (pip install -r requirements-bench.txt)"}
 
         def run() -> int:
             frame = LogToDataFrame().create_dataframe(
