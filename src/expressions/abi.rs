@@ -239,7 +239,7 @@ pub unsafe fn call(
     out: *mut SeriesExport,
     kernel: fn(&[Input], &mut Config) -> Result<ArrayRef, String>,
 ) {
-    let run = AssertUnwindSafe(|| -> Result<SeriesExport, String> {
+    let run = || -> Result<SeriesExport, String> {
         // Every input is taken (and so released) before anything can fail.
         let taken: Vec<Result<Input, String>> = (0..n_inputs)
             // SAFETY: Polars passes `n_inputs` exports that are ours.
@@ -252,13 +252,24 @@ pub unsafe fn call(
         config.finish()?;
         let name = inputs.first().map_or(name, |input| input.name.as_str());
         export_series(name, &result)
-    });
-    match catch_unwind(run) {
-        Ok(Ok(series)) if !out.is_null() => {
-            // SAFETY: `out` is Polars' empty export, written once.
-            unsafe { std::ptr::write(out, series) }
+    };
+    // SAFETY: `out` is Polars' empty export.
+    unsafe { deliver(name, out, run) }
+}
+
+/// Write what `run` makes to `out`, or keep its error (or panic) as the message Polars asks
+/// for, leaving `out` empty.
+///
+/// # Safety
+/// `out` is null or points to an empty value (one with nothing to release), overwritten
+/// unread.
+unsafe fn deliver<T>(name: &str, out: *mut T, run: impl FnOnce() -> Result<T, String>) {
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(value)) if !out.is_null() => {
+            // SAFETY: as the function's contract says; written once.
+            unsafe { std::ptr::write(out, value) }
         }
-        Ok(Ok(_)) => set_last_error("zeekframe: nowhere to write the result"),
+        Ok(Ok(_)) => set_last_error(&format!("zeekframe: {name} has nowhere to write to")),
         Ok(Err(message)) => set_last_error(&message),
         Err(panic) => set_last_error(&panic_message(name, panic.as_ref())),
     }
@@ -276,7 +287,7 @@ pub unsafe fn field(
     out: *mut FFI_ArrowSchema,
     data_type: arrow_schema::DataType,
 ) {
-    let run = AssertUnwindSafe(|| -> Result<FFI_ArrowSchema, String> {
+    let run = || -> Result<FFI_ArrowSchema, String> {
         let first = if fields.is_null() || n_fields == 0 {
             String::new()
         } else {
@@ -289,16 +300,9 @@ pub unsafe fn field(
         };
         FFI_ArrowSchema::try_from(Field::new(first, data_type, true))
             .map_err(|e| format!("the result's field: {e}"))
-    });
-    match catch_unwind(run) {
-        Ok(Ok(schema)) if !out.is_null() => {
-            // SAFETY: `out` is Polars' empty schema, written once.
-            unsafe { std::ptr::write(out, schema) }
-        }
-        Ok(Ok(_)) => set_last_error("zeekframe: nowhere to write the field"),
-        Ok(Err(message)) => set_last_error(&message),
-        Err(panic) => set_last_error(&panic_message(name, panic.as_ref())),
-    }
+    };
+    // SAFETY: `out` is Polars' empty schema.
+    unsafe { deliver(name, out, run) }
 }
 
 /// # Safety

@@ -334,3 +334,52 @@ fn only_the_pickle_zeekframe_passes_is_read() {
         assert!(kwargs_bytes(&pickle).is_err(), "{pickle:?}");
     }
 }
+
+#[test]
+fn any_bytes_as_kwargs_or_configuration_are_an_error_not_a_panic() {
+    // Random pickles and configurations, and good ones with bytes changed: every call
+    // returns (most refuse), and the plugins release their inputs either way.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let good = pickled(&mime_config());
+    for round in 0..3000 {
+        let mut bytes = if round % 2 == 0 {
+            good.clone()
+        } else {
+            (0..next() % 64).map(|_| next() as u8).collect()
+        };
+        for _ in 0..1 + next() % 3 {
+            if !bytes.is_empty() {
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] = next() as u8;
+            }
+        }
+        let _ = kwargs_bytes(&bytes);
+        let mut config = abi::Config::new(&bytes);
+        let _ = config.texts().and_then(|_| config.u16());
+        let input = view(&[Some("application/pdf")]);
+        let kwargs = bytes.clone();
+        let inputs = ManuallyDrop::new(vec![polars_export("t", &[input])]);
+        let mut out = SeriesExport::empty();
+        let before = RELEASED.with(Cell::get);
+        unsafe {
+            _polars_plugin_mime_category(
+                inputs.as_ptr(),
+                1,
+                kwargs.as_ptr(),
+                kwargs.len(),
+                &mut out,
+                &CallerContext::default(),
+            )
+        };
+        assert_eq!(RELEASED.with(Cell::get) - before, 1);
+        if !out.is_empty() {
+            polars_import(out);
+        }
+    }
+}
