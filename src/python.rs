@@ -549,6 +549,26 @@ type WriteReport = (u64, u64, u64, u64, Vec<(String, String)>);
 /// (atomically), or to standard output when `dest` is None. `types` are Zeek types the caller
 /// insists on; `hints` are used where a column's values fit them.
 /// Check networks for `zf.in_subnet` before they reach a plugin (a clear error up front).
+/// Set the size from which plain files are mapped from `ZEEKFRAME_MAP_MIN_BYTES`'s value
+/// (`None`: unset, the default), for every read that starts after this; a value the
+/// reader cannot use raises `ValueError`.
+#[pyfunction]
+#[pyo3(signature = (value))]
+fn set_map_setting(value: Option<&str>) -> PyResult<()> {
+    let bytes = match value {
+        None => Some(crate::source::DEFAULT_MAP_MIN_BYTES),
+        Some(value) => crate::source::parse_map_setting(value).map_err(PyValueError::new_err)?,
+    };
+    crate::source::set_map_min_bytes(bytes);
+    Ok(())
+}
+
+/// The size from which plain files are mapped now (`None`: no file is).
+#[pyfunction]
+fn map_min_bytes() -> Option<u64> {
+    crate::source::default_map_min_bytes()
+}
+
 #[pyfunction]
 fn check_networks(networks: Vec<String>) -> PyResult<()> {
     crate::net::Networks::parse(&networks)
@@ -1032,6 +1052,8 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(builtin_schemas, module)?)?;
     module.add_function(wrap_pyfunction!(log_paths, module)?)?;
     module.add_function(wrap_pyfunction!(plan_file, module)?)?;
+    module.add_function(wrap_pyfunction!(set_map_setting, module)?)?;
+    module.add_function(wrap_pyfunction!(map_min_bytes, module)?)?;
     module.add_function(wrap_pyfunction!(read_layout_of_all_blocks, module)?)?;
     module.add_function(wrap_pyfunction!(scan_range, module)?)?;
     module.add_function(wrap_pyfunction!(write_zeek, module)?)?;

@@ -149,7 +149,9 @@ def test_argument_checks(conn_log: Path) -> None:
         zf.read_zeek([])
 
 
-@pytest.mark.parametrize("setting", ["1M", "-1", "", "18446744073709551616", "١٢", "of"])
+@pytest.mark.parametrize(
+    "setting", ["1M", "-1", "+5", "", "18446744073709551616", "١٢", "of", "0x10"]
+)
 def test_a_mapping_setting_the_reader_cannot_use_is_an_error(
     conn_log: Path, monkeypatch: pytest.MonkeyPatch, setting: str
 ) -> None:
@@ -158,9 +160,20 @@ def test_a_mapping_setting_the_reader_cannot_use_is_an_error(
         zf.read_zeek(conn_log)
     with pytest.raises(ValueError, match="ZEEKFRAME_MAP_MIN_BYTES"):
         zf.scan_zeek(conn_log).collect()
-    for usable in ("0", " 1048576 ", "OFF"):
+    # Each read takes the variable as it is then; a refused value changed nothing.
+    from zeekframe import _core
+
+    for usable, in_force in (("0", 0), (" 1048576 ", 1 << 20), ("OFF", None), ("7", 7)):
         monkeypatch.setenv("ZEEKFRAME_MAP_MIN_BYTES", usable)
         assert zf.read_zeek(conn_log).height == 3
+        assert _core.map_min_bytes() == in_force
+        monkeypatch.setenv("ZEEKFRAME_MAP_MIN_BYTES", setting)
+        with pytest.raises(ValueError, match="ZEEKFRAME_MAP_MIN_BYTES"):
+            zf.read_zeek(conn_log)
+        assert _core.map_min_bytes() == in_force
+    monkeypatch.delenv("ZEEKFRAME_MAP_MIN_BYTES")
+    assert zf.read_zeek(conn_log).height == 3
+    assert _core.map_min_bytes() == 1 << 20
 
 
 def test_missing_inputs_are_os_errors(tmp_path: Path) -> None:

@@ -167,19 +167,22 @@ def warn_unterminated(
         (warn or warnings.warn)(unterminated_warning(lines), stacklevel=stacklevel)
 
 
-def _check_map_setting() -> None:
-    """Raise for a ``ZEEKFRAME_MAP_MIN_BYTES`` the reader cannot use (it would be ignored)."""
+_map_setting_applied: object = object()
+"""The value of ``ZEEKFRAME_MAP_MIN_BYTES`` last handed to the reader (none yet)."""
+
+
+def _apply_map_setting() -> None:
+    """Hand ``ZEEKFRAME_MAP_MIN_BYTES`` as it is now to the reader, for the reads to come.
+
+    The reader's own parser judges it: a value it cannot use raises ``ValueError``. The
+    environment is read here, under the GIL, not by the reader's threads.
+    """
+    global _map_setting_applied
     value = os.environ.get("ZEEKFRAME_MAP_MIN_BYTES")
-    if value is None:
+    if value == _map_setting_applied:
         return
-    setting = value.strip()
-    usable = setting.isascii() and setting.isdigit() and int(setting) < 2**64
-    if usable or setting.lower() == "off":
-        return
-    raise ValueError(
-        f"ZEEKFRAME_MAP_MIN_BYTES={value!r} is neither a number of bytes (plain files from "
-        "that size are read through a memory mapping) nor 'off' (no file is mapped)"
-    )
+    _core.set_map_setting(value)
+    _map_setting_applied = value
 
 
 def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:
@@ -241,7 +244,7 @@ class _Reader:
     ) -> _Reader:
         _check_choice("on_bad_line", on_bad_line, ("raise", "skip"))
         _check_choice("rename", rename, (None, "underscore"))
-        _check_map_setting()
+        _apply_map_setting()
         if n_threads is not None and n_threads < 1:
             raise ValueError(f"n_threads must be at least 1, not {n_threads}")
         if sample is not None and not 0.0 <= sample <= 1.0:

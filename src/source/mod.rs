@@ -85,22 +85,76 @@ pub struct ChunkOptions {
 /// Below this size a file is read: mapping and unmapping cost more than copying it.
 pub const DEFAULT_MAP_MIN_BYTES: u64 = 1 << 20;
 
-/// The size from which plain files are mapped: `ZEEKFRAME_MAP_MIN_BYTES` if it is set (a
-/// number of bytes, or `off` to read every file into buffers, as on a file system whose
-/// mappings misbehave), [`DEFAULT_MAP_MIN_BYTES`] otherwise or if it is neither (the Python
-/// package refuses such a value with an error before it reads).
+/// What `ZEEKFRAME_MAP_MIN_BYTES` means: a number of bytes (plain files from that size are
+/// mapped; spaces around it are allowed), or `off` in any case (no file is mapped). Anything
+/// else is refused: the Python package raises it as a `ValueError` before it reads.
+pub fn parse_map_setting(value: &str) -> std::result::Result<Option<u64>, String> {
+    let setting = value.trim();
+    if setting.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let digits = !setting.is_empty() && setting.bytes().all(|b| b.is_ascii_digit());
+    match setting.parse::<u64>() {
+        Ok(bytes) if digits => Ok(Some(bytes)),
+        _ => Err(format!(
+            "ZEEKFRAME_MAP_MIN_BYTES={value:?} is neither a number of bytes (plain files from \
+             that size are read through a memory mapping) nor 'off' (no file is mapped)"
+        )),
+    }
+}
+
+/// The size from which plain files are mapped, once set or read: `None` inside means not
+/// yet, `Some(None)` no mapping.
+static MAP_MIN_BYTES: Mutex<Option<Option<u64>>> = Mutex::new(None);
+
+/// Map plain files from `bytes` on (none with `None`), for every read that starts after
+/// this. The Python package sets it from `ZEEKFRAME_MAP_MIN_BYTES` before each read, so a
+/// change to the variable takes effect at the next read.
+pub fn set_map_min_bytes(bytes: Option<u64>) {
+    *MAP_MIN_BYTES.lock().unwrap_or_else(PoisonError::into_inner) = Some(bytes);
+}
+
+/// The size from which plain files are mapped: as last set, else `ZEEKFRAME_MAP_MIN_BYTES`
+/// as it was at the first read of the process (Rust reads the environment once: another
+/// thread may change it under a C library that does not guard it), else
+/// [`DEFAULT_MAP_MIN_BYTES`], which a value [`parse_map_setting`] refuses also leaves.
 pub fn default_map_min_bytes() -> Option<u64> {
-    static SETTING: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-    *SETTING.get_or_init(|| {
-        let Ok(value) = std::env::var("ZEEKFRAME_MAP_MIN_BYTES") else {
-            return Some(DEFAULT_MAP_MIN_BYTES);
-        };
-        let value = value.trim();
-        if value.eq_ignore_ascii_case("off") {
-            return None;
-        }
-        Some(value.parse().unwrap_or(DEFAULT_MAP_MIN_BYTES))
+    let mut setting = MAP_MIN_BYTES.lock().unwrap_or_else(PoisonError::into_inner);
+    *setting.get_or_insert_with(|| match std::env::var("ZEEKFRAME_MAP_MIN_BYTES") {
+        Ok(value) => parse_map_setting(&value).unwrap_or(Some(DEFAULT_MAP_MIN_BYTES)),
+        Err(_) => Some(DEFAULT_MAP_MIN_BYTES),
     })
+}
+
+#[cfg(test)]
+mod map_setting_tests {
+    use super::parse_map_setting;
+
+    #[test]
+    fn the_mapping_setting_is_a_byte_count_or_off() {
+        assert_eq!(parse_map_setting("0"), Ok(Some(0)));
+        assert_eq!(parse_map_setting(" 1048576 "), Ok(Some(1 << 20)));
+        assert_eq!(
+            parse_map_setting("18446744073709551615"),
+            Ok(Some(u64::MAX))
+        );
+        assert_eq!(parse_map_setting("OFF"), Ok(None));
+        assert_eq!(parse_map_setting("off"), Ok(None));
+        for bad in [
+            "",
+            "+5",
+            "-1",
+            "1M",
+            "18446744073709551616",
+            "١٢",
+            "of",
+            "0x10",
+            "1 2",
+        ] {
+            let error = parse_map_setting(bad).expect_err(bad);
+            assert!(error.starts_with("ZEEKFRAME_MAP_MIN_BYTES="), "{error}");
+        }
+    }
 }
 
 impl ChunkOptions {
