@@ -39,8 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["Partition", "Plan", "filters_to_expr", "plan_partitions", "read_zeek", "zeek_read"]
 
 DEFAULT_BLOCKSIZE = 256 << 20
-_PLANNING_THREADS = 8
 """Plain files larger than this are cut into byte ranges of about this size."""
+
+_PLANNING_THREADS = 8
+"""Threads that read the files' headers at planning."""
 
 Predicate = tuple[str, str, Any]
 Filters = Union[Sequence[Predicate], Sequence[Sequence[Predicate]]]
@@ -335,6 +337,13 @@ def zeek_read(frame: object) -> tuple[_ReadPartition, list[Partition]] | None:
     None for any other frame, or one changed since (filtered, joined, some of its partitions
     taken): those are computed through Dask's own partitions. A frame read with ``columns=``
     still counts: its columns are a selection of the function's.
+
+    Example:
+        >>> import zeekframe.dask as zd
+        >>> conn = zd.read_zeek("conn.log")  # doctest: +SKIP
+        >>> changed = conn[conn["id.resp_p"] > 0]  # doctest: +SKIP
+        >>> zd.zeek_read(conn) is not None, zd.zeek_read(changed)  # doctest: +SKIP
+        (True, None)
     """
     expr: Any = getattr(frame, "expr", None)
     if type(expr).__name__ not in ("FromMap", "FromMapProjectable"):
