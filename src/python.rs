@@ -545,30 +545,7 @@ fn convert_parquet(
 /// non-finite doubles in JSON, [(column, Zeek type)])`.
 type WriteReport = (u64, u64, u64, u64, Vec<(String, String)>);
 
-/// Write the batches of `frame` (anything with `__arrow_c_stream__`) as a Zeek log to `dest`
-/// (atomically), or to standard output when `dest` is None. `types` are Zeek types the caller
-/// insists on; `hints` are used where a column's values fit them.
 /// Check networks for `zf.in_subnet` before they reach a plugin (a clear error up front).
-/// Set the size from which plain files are mapped from `ZEEKFRAME_MAP_MIN_BYTES`'s value
-/// (`None`: unset, the default), for every read that starts after this; a value the
-/// reader cannot use raises `ValueError`.
-#[pyfunction]
-#[pyo3(signature = (value))]
-fn set_map_setting(value: Option<&str>) -> PyResult<()> {
-    let bytes = match value {
-        None => Some(crate::source::DEFAULT_MAP_MIN_BYTES),
-        Some(value) => crate::source::parse_map_setting(value).map_err(PyValueError::new_err)?,
-    };
-    crate::source::set_map_min_bytes(bytes);
-    Ok(())
-}
-
-/// The size from which plain files are mapped now (`None`: no file is).
-#[pyfunction]
-fn map_min_bytes() -> Option<u64> {
-    crate::source::default_map_min_bytes()
-}
-
 #[pyfunction]
 fn check_networks(networks: Vec<String>) -> PyResult<()> {
     crate::net::Networks::parse(&networks)
@@ -660,6 +637,9 @@ fn cut(
     ))
 }
 
+/// Write the batches of `frame` (anything with `__arrow_c_stream__`) as a Zeek log to `dest`
+/// (atomically), or to standard output when `dest` is None. `types` are Zeek types the caller
+/// insists on; `hints` are used where a column's values fit them.
 #[pyfunction]
 #[pyo3(signature = (frame, dest, *, format="tsv", path=String::new(), separator="\t".to_owned(),
     set_separator=",".to_owned(), empty_field="(empty)".to_owned(), unset_field="-".to_owned(),
@@ -952,6 +932,26 @@ fn read_layout_of_all_blocks(
         unterminated: Vec::new(),
         end_offsets: Vec::new(),
     })
+}
+
+/// Set the size from which plain files are mapped from `ZEEKFRAME_MAP_MIN_BYTES`'s value
+/// (`None`: unset, the default), for every read that starts after this; a value the
+/// reader cannot use raises `ValueError`.
+#[pyfunction]
+#[pyo3(signature = (value))]
+fn set_map_setting(value: Option<&str>) -> PyResult<()> {
+    let bytes = match value {
+        None => Some(crate::source::DEFAULT_MAP_MIN_BYTES),
+        Some(value) => crate::source::parse_map_setting(value).map_err(PyValueError::new_err)?,
+    };
+    crate::source::set_map_min_bytes(bytes);
+    Ok(())
+}
+
+/// The size from which plain files are mapped now (`None`: no file is).
+#[pyfunction]
+fn map_min_bytes() -> Option<u64> {
+    crate::source::default_map_min_bytes()
 }
 
 /// What planning a partitioned read needs of a file: `(compression, size, header_end,

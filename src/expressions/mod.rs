@@ -16,7 +16,7 @@ use abi::{CallerContext, Config, Input, SeriesExport};
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::FFI_ArrowSchema;
 use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, BooleanArray, StringViewArray};
+use arrow_array::{Array, ArrayRef, BooleanArray, OffsetSizeTrait, StringViewArray};
 use arrow_schema::DataType;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -75,6 +75,15 @@ fn one_input<'a>(inputs: &'a [Input], what: &str, wanted: usize) -> Result<&'a [
     }
 }
 
+/// A list column's values, and where each row's values start and end among them.
+fn list_parts<O: OffsetSizeTrait>(array: &dyn Array) -> (&ArrayRef, Vec<usize>) {
+    let list = array.as_list::<O>();
+    (
+        list.values(),
+        list.offsets().iter().map(|o| o.as_usize()).collect(),
+    )
+}
+
 /// `zf.mime_category`: the name of each row's category, for a list-of-strings column such as
 /// `resp_mime_types` or a plain string column; Python casts the result to an `Enum`.
 /// Configuration: the category names, then each category's MIME types.
@@ -99,21 +108,11 @@ pub fn mime_category(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, 
     };
     let classified: StringViewArray = match array.data_type() {
         DataType::List(_) | DataType::LargeList(_) => {
-            let values = match array.data_type() {
-                DataType::List(_) => array.as_list::<i32>().values(),
-                _ => array.as_list::<i64>().values(),
+            let (values, offsets) = match array.data_type() {
+                DataType::List(_) => list_parts::<i32>(array),
+                _ => list_parts::<i64>(array),
             };
             let texts = Texts::of(values.as_ref()).ok_or_else(unsupported)?;
-            let offsets: Vec<usize> = match array.data_type() {
-                DataType::List(_) => {
-                    let list = array.as_list::<i32>();
-                    list.offsets().iter().map(|&o| o as usize).collect()
-                }
-                _ => {
-                    let list = array.as_list::<i64>();
-                    list.offsets().iter().map(|&o| o as usize).collect()
-                }
-            };
             (0..rows)
                 .map(|row| {
                     if array.is_null(row) {

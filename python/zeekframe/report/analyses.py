@@ -59,7 +59,9 @@ def _is_dask(frame: object) -> bool:
     return type(frame).__module__.split(".")[0] == "dask"
 
 
-def _apply(part: pd.DataFrame, step: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pa.Table:
+def _apply(
+    part: pd.DataFrame | pl.DataFrame, step: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> pa.Table:
     # A partition is small: Polars' in-memory engine reduces it with about two thirds of the
     # CPU time of the streaming engine that "auto" picks (for the larger combination of all
     # partitions on the client, the streaming engine is the faster). The result goes to the
@@ -72,9 +74,7 @@ def _read_and_apply(
     read: Any, part: Any, columns: list[str], step: Callable[[pl.LazyFrame], pl.LazyFrame]
 ) -> pa.Table:
     # A partition of a zeekframe read, straight from the parser's Arrow columns into Polars.
-    return (
-        step(_lazy(pl.DataFrame(read.table(part, columns)))).collect(engine="in-memory").to_arrow()
-    )
+    return _apply(pl.DataFrame(read.table(part, columns)), step)
 
 
 def _reduced(
