@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.datatypes import IntegerType
 from polars.testing import assert_frame_equal
 
 import zeekframe as zf
@@ -75,6 +77,78 @@ def test_most_frequent_first_sorts_as_polars_does(
     keys = ["h", "p"] if text_first else ["p", "h"]
     expected = counts.sort(["count", *keys], descending=[True, False, False])
     assert_frame_equal(_most_frequent_first(counts, keys), expected)
+
+
+_INTEGER_RANGES = {
+    pl.UInt16: (0, 2**16 - 1),
+    pl.Int8: (-(2**7), 2**7 - 1),
+    pl.Int64: (-(2**63), 2**63 - 1),
+    pl.UInt64: (0, 2**64 - 1),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_TEXT, _NUMBER, st.integers(0, 2**40)), max_size=60),
+    number_type=st.sampled_from(list(_INTEGER_RANGES)),
+    weighted=st.booleans(),
+    sort=st.booleans(),
+    chunks=st.integers(1, 3),
+    engine=st.sampled_from(["in-memory", "streaming"]),
+)
+def test_pair_counts_kernel_counts_as_polars_group_by(
+    rows: list[tuple[str | None, int | None, int]],
+    number_type: type[IntegerType],
+    weighted: bool,
+    sort: bool,
+    chunks: int,
+    engine: Literal["in-memory", "streaming"],
+) -> None:
+    """The Rust kernel behind conn_port_counts gives Polars' group_by counts (and sums of
+    counts), null keys included, for every integer key type, on frames of several chunks in
+    either engine; sorted, in the order of Polars' sort on count, text and number."""
+    from zeekframe.report.analyses import _pair_counts
+
+    data = pl.DataFrame(
+        rows, schema={"h": pl.String, "p": pl.Int64, "count": pl.UInt64}, orient="row"
+    )
+    low, high = _INTEGER_RANGES[number_type]
+    data = data.filter(pl.col("p").is_null() | pl.col("p").is_between(low, high))
+    data = data.with_columns(pl.col("p").cast(number_type))
+    step = max(1, data.height // chunks)
+    frame = pl.concat(
+        [data[i : i + step] for i in range(0, max(data.height, 1), step)], rechunk=False
+    )
+    total = pl.col("count").sum() if weighted else pl.len().cast(pl.UInt64).alias("count")
+    expected = frame.group_by("h", "p").agg(total)
+    got = _pair_counts(frame.lazy(), ("h", "p"), weighted=weighted, sort=sort).collect(
+        engine=engine
+    )
+    assert got.schema == expected.schema
+    if sort:
+        assert_frame_equal(got, expected.sort(["count", "h", "p"], descending=[True, False, False]))
+    else:
+        assert_frame_equal(got, expected, check_row_order=False)
+
+
+def test_pair_counts_falls_back_to_polars_for_other_key_types() -> None:
+    """Keys the kernel does not take (a categorical host) are counted by Polars, in the same
+    order, on a frame and on counts to be summed."""
+    from zeekframe.report.analyses import _pair_counts
+
+    conn = pl.DataFrame(
+        {"id.orig_h": ["b", "a", "b", "a", None], "id.resp_p": [22, 443, 22, 22, 1]},
+        schema={"id.orig_h": pl.Categorical, "id.resp_p": pl.UInt16},
+    )
+    counts = report.conn_port_counts(conn)
+    assert counts.schema["id_orig_h"] == pl.Categorical
+    rows = [("b", 22, 2), (None, 1, 1), ("a", 22, 1), ("a", 443, 1)]
+    assert counts.with_columns(pl.col("id_orig_h").cast(pl.String)).rows() == rows
+    summed = _pair_counts(
+        pl.concat([counts, counts]).lazy(), ("id_orig_h", "id_resp_p"), weighted=True, sort=True
+    )
+    doubled = [(h, p, 2 * c) for h, p, c in rows]
+    assert summed.collect().with_columns(pl.col("id_orig_h").cast(pl.String)).rows() == doubled
 
 
 def test_conn_port_counts_order_ties_by_host_then_port() -> None:

@@ -40,8 +40,18 @@ def read_texts(data: bytes) -> list[str]:
     return values
 
 
-def call(function_name: str, args: pl.Expr | Sequence[pl.Expr], config: bytes) -> pl.Expr:
-    """The elementwise plugin ``function_name`` of the extension module on ``args``."""
+def call(
+    function_name: str,
+    args: pl.Expr | Sequence[pl.Expr],
+    config: bytes,
+    *,
+    elementwise: bool = True,
+) -> pl.Expr:
+    """The plugin ``function_name`` of the extension module on ``args``.
+
+    ``elementwise=False`` for a plugin that takes whole columns and returns a column of
+    another length (``pair_counts``).
+    """
     from polars.plugins import register_plugin_function
 
     from zeekframe import _core
@@ -51,5 +61,21 @@ def call(function_name: str, args: pl.Expr | Sequence[pl.Expr], config: bytes) -
         function_name=function_name,
         args=args,
         kwargs={"zeekframe": config},
-        is_elementwise=True,
+        is_elementwise=elementwise,
+        changes_length=not elementwise,
     )
+
+
+def pair_counts(
+    text: pl.Expr, number: pl.Expr, weights: pl.Expr | None = None, *, sort: bool = False
+) -> pl.Expr:
+    """One row per distinct (``text``, ``number``) pair, as a struct named after ``text``.
+
+    Its fields are the two keys (the text as strings, the number of its own integer type)
+    and ``count``: the rows holding the pair, or the sum of ``weights`` over them. Nulls are
+    keys like any other value. With ``sort`` the highest count comes first, ties by text and
+    then number, ascending with nulls first; without it, pairs come in order of first
+    appearance. ``text`` must be a string column, ``number`` and ``weights`` integers.
+    """
+    args = [text, number] if weights is None else [text, number, weights]
+    return call("pair_counts", args, bytes([1 if sort else 0]), elementwise=False)

@@ -276,7 +276,7 @@ unsafe fn deliver<T>(name: &str, out: *mut T, run: impl FnOnce() -> Result<T, St
 }
 
 /// A plugin's field function: the output field is named after the first input and is of
-/// `data_type`.
+/// the type `output` gives for the input fields.
 ///
 /// # Safety
 /// The arguments are those Polars passes to `_polars_plugin_field_NAME`.
@@ -285,20 +285,22 @@ pub unsafe fn field(
     fields: *const FFI_ArrowSchema,
     n_fields: usize,
     out: *mut FFI_ArrowSchema,
-    data_type: arrow_schema::DataType,
+    output: fn(&[Field]) -> Result<arrow_schema::DataType, String>,
 ) {
     let run = || -> Result<FFI_ArrowSchema, String> {
-        let first = if fields.is_null() || n_fields == 0 {
-            String::new()
+        let inputs = if fields.is_null() || n_fields == 0 {
+            Vec::new()
         } else {
-            // SAFETY: Polars passes `n_fields` valid schemas, which it keeps and frees.
-            let schema = unsafe { &*fields };
-            Field::try_from(schema)
-                .map_err(|e| format!("an input's field: {e}"))?
-                .name()
-                .clone()
+            (0..n_fields)
+                .map(|i| {
+                    // SAFETY: Polars passes `n_fields` valid schemas, which it keeps and frees.
+                    let schema = unsafe { &*fields.add(i) };
+                    Field::try_from(schema).map_err(|e| format!("an input's field: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?
         };
-        FFI_ArrowSchema::try_from(Field::new(first, data_type, true))
+        let first = inputs.first().map_or("", |f| f.name().as_str());
+        FFI_ArrowSchema::try_from(Field::new(first, output(&inputs)?, true))
             .map_err(|e| format!("the result's field: {e}"))
     };
     // SAFETY: `out` is Polars' empty schema.

@@ -1,11 +1,14 @@
 //! Polars expression plugins: `zf.mime_category`, `zf.in_subnet` and `zf.community_id`, over
-//! the core's kernels, so that an expression gives exactly what the parser computes.
+//! the core's kernels, so that an expression gives exactly what the parser computes; and
+//! `pair_counts` (`counts`), the report's counts per host and port.
 //!
 //! Each plugin is a pure function from Arrow arrays to an Arrow array ([`mime_category`],
-//! [`in_subnet`], [`community_id`]); `abi` carries them across Polars' plugin ABI. The
+//! [`in_subnet`], [`community_id`], [`counts::pair_counts`]); `abi` carries them across
+//! Polars' plugin ABI. The
 //! configuration comes as bytes laid out by `zeekframe/_plugins.py` (see [`abi::Config`]).
 
 mod abi;
+mod counts;
 #[cfg(test)]
 mod tests;
 
@@ -260,7 +263,7 @@ pub extern "C" fn _polars_plugin_get_last_error_message() -> *const std::ffi::c_
 }
 
 macro_rules! plugin {
-    ($function:ident, $field:ident, $kernel:path, $name:literal, $data_type:expr) => {
+    ($function:ident, $field:ident, $kernel:path, $name:literal, $output:expr) => {
         /// # Safety
         /// Called by Polars with the plugin ABI's arguments.
         #[no_mangle]
@@ -287,7 +290,7 @@ macro_rules! plugin {
             _kwargs_len: usize,
         ) {
             // SAFETY: the arguments are Polars', as `abi::field` requires.
-            unsafe { abi::field($name, fields, n_fields, out, $data_type) }
+            unsafe { abi::field($name, fields, n_fields, out, $output) }
         }
     };
 }
@@ -297,19 +300,26 @@ plugin!(
     _polars_plugin_field_mime_category,
     mime_category,
     "mime_category",
-    DataType::Utf8View
+    |_| Ok(DataType::Utf8View)
 );
 plugin!(
     _polars_plugin_in_subnet,
     _polars_plugin_field_in_subnet,
     in_subnet,
     "in_subnet",
-    DataType::Boolean
+    |_| Ok(DataType::Boolean)
 );
 plugin!(
     _polars_plugin_community_id,
     _polars_plugin_field_community_id,
     community_id,
     "community_id",
-    DataType::Utf8View
+    |_| Ok(DataType::Utf8View)
+);
+plugin!(
+    _polars_plugin_pair_counts,
+    _polars_plugin_field_pair_counts,
+    counts::pair_counts,
+    "pair_counts",
+    counts::output_type
 );

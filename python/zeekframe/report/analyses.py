@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import polars as pl
 
+from zeekframe._plugins import pair_counts
 from zeekframe.mime import (
     REPORT_MIME_CATEGORIES,
     MimeCategories,
@@ -114,18 +115,43 @@ def _reduced(
     return pl.concat([pl.DataFrame(r) for r in results], how="vertical").lazy()
 
 
-def _count_ports(lazy: pl.LazyFrame, exclude_ports: list[int]) -> pl.LazyFrame:
-    return (
-        lazy.filter(~pl.col("id_resp_p").is_in(exclude_ports))
-        .group_by("id_orig_h", "id_resp_p")
-        .agg(pl.len().cast(pl.UInt64).alias("count"))
-    )
+_PORT_KEYS = ("id_orig_h", "id_resp_p")
+
+
+def _count_ports(lazy: pl.LazyFrame, exclude_ports: list[int], sort: bool) -> pl.LazyFrame:
+    filtered = lazy.filter(~pl.col("id_resp_p").is_in(exclude_ports))
+    return _pair_counts(filtered, _PORT_KEYS, weighted=False, sort=sort)
+
+
+def _pair_counts(
+    lazy: pl.LazyFrame, keys: tuple[str, str], *, weighted: bool, sort: bool
+) -> pl.LazyFrame:
+    """Rows per distinct pair of ``keys`` (with ``weighted``, the sum of ``count`` over them).
+
+    Columns: the keys and ``count`` (UInt64). A text key and an integer key, the report's
+    case, are counted by zeekframe's kernel (``_plugins.pair_counts``); any other types by
+    Polars' ``group_by``. With ``sort``, in the order of :func:`_most_frequent_first`.
+    """
+    text, number = keys
+    schema = lazy.collect_schema()
+    if (
+        schema[text] == pl.String
+        and schema[number].is_integer()
+        and (not weighted or schema["count"].is_integer())
+    ):
+        weights = pl.col("count") if weighted else None
+        counted = pair_counts(pl.col(text), pl.col(number), weights, sort=sort)
+        return lazy.select(counted).unnest(text)
+    total = pl.col("count").sum() if weighted else pl.len().cast(pl.UInt64).alias("count")
+    grouped = lazy.group_by(text, number).agg(total)
+    return _most_frequent_first(grouped.collect(), keys).lazy() if sort else grouped
 
 
 def conn_port_counts(conn: Frame, *, exclude_ports: Sequence[int] = (80,)) -> pl.DataFrame:
     """Connections per origin host and destination port, most frequent first.
 
-    The report's first table: port 80 is left out by default.
+    The report's first table: port 80 is left out by default. Ties are broken by host and
+    then port, ascending.
 
     Example:
         >>> import polars as pl
@@ -134,14 +160,13 @@ def conn_port_counts(conn: Frame, *, exclude_ports: Sequence[int] = (80,)) -> pl
         >>> conn_port_counts(conn).rows()
         [('a', 443, 2), ('a', 22, 1)]
     """
-    step = functools.partial(_count_ports, exclude_ports=list(exclude_ports))
-    counts = (
-        _reduced(conn, ["id_orig_h", "id_resp_p"], step)
-        .group_by("id_orig_h", "id_resp_p")
-        .agg(pl.col("count").sum())
-        .collect()
-    )
-    return _most_frequent_first(counts, ["id_orig_h", "id_resp_p"])
+    excluded = list(exclude_ports)
+    if not _is_dask(conn):
+        return _count_ports(_lazy(conn), excluded, sort=True).collect()
+    # Each partition counted on its worker, and the counts summed here.
+    step = functools.partial(_count_ports, exclude_ports=excluded, sort=False)
+    partials = _reduced(conn, _PORT_KEYS, step)
+    return _pair_counts(partials, _PORT_KEYS, weighted=True, sort=True).collect()
 
 
 def _most_frequent_first(counts: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
