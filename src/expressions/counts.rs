@@ -274,15 +274,48 @@ fn number_bits(low: u64, high: u64) -> u32 {
     (high - low).checked_add(1).map_or(65, bits)
 }
 
+/// A text as a key of the interning table: its bytes hashed as they are, and compared with
+/// two loads for the short texts keys mostly are (addresses, methods, codes) instead of a
+/// call to `memcmp`.
+#[derive(Clone, Copy)]
+struct Text<'a>(&'a [u8]);
+
+impl PartialEq for Text<'_> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0, other.0);
+        let n = a.len();
+        if n != b.len() {
+            return false;
+        }
+        let word =
+            |bytes: &[u8], at: usize| u64::from_le_bytes(std::array::from_fn(|i| bytes[at + i]));
+        if (8..=16).contains(&n) {
+            word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+        } else {
+            a == b
+        }
+    }
+}
+
+impl Eq for Text<'_> {}
+
+impl std::hash::Hash for Text<'_> {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.0);
+    }
+}
+
 /// Each row's text id, and the distinct texts in order of first appearance.
 fn intern<'a>(texts: &Texts<'a>, rows: usize) -> Result<(Vec<u32>, Vec<&'a str>), String> {
-    let mut ids: HashMap<&'a str, u32, RandomState> = HashMap::with_hasher(RandomState::new());
+    let mut ids: HashMap<Text<'a>, u32, RandomState> = HashMap::with_hasher(RandomState::new());
     let mut distinct: Vec<&'a str> = Vec::new();
     let mut row_ids = Vec::with_capacity(rows);
     for row in 0..rows {
         row_ids.push(match texts.get(row) {
             None => 0,
-            Some(text) => match ids.get(text) {
+            Some(text) => match ids.get(&Text(text.as_bytes())) {
                 Some(&id) => id,
                 None => {
                     // At most one id per row, and a column has fewer than 2^32 rows of text
@@ -290,7 +323,7 @@ fn intern<'a>(texts: &Texts<'a>, rows: usize) -> Result<(Vec<u32>, Vec<&'a str>)
                     let id = u32::try_from(distinct.len() + 1)
                         .map_err(|_| "pair_counts: more than 2^32 distinct texts")?;
                     distinct.push(text);
-                    ids.insert(text, id);
+                    ids.insert(Text(text.as_bytes()), id);
                     id
                 }
             },
@@ -347,37 +380,47 @@ fn count<'a>(
             let text = packed.checked_shr(number_bits).unwrap_or(0) as u32;
             (text, (number != 0).then(|| number - 1 + low))
         };
-        let mut keyed: Vec<u64> = (0..rows).map(pack).collect();
-        let weights: Option<Vec<u64>> = (0..rows)
-            .any(|row| weight(row) != 1)
-            .then(|| (0..rows).map(&weight).collect());
-        match weights {
-            None => {
-                radix_sort(&mut keyed, text_bits + number_bits, |&k| k);
-                for chunk in keyed.chunk_by(|a, b| a == b) {
-                    let (text, number) = unpack(chunk[0]);
-                    let count = chunk.len() as u64;
-                    add(Pair {
-                        text,
-                        number,
-                        count,
-                    })?;
+        // Each row as one integer: its pair above its weight (none when every weight is 1),
+        // sorted on the pair's bits only.
+        let weighted = (0..rows).any(|row| weight(row) != 1);
+        let weight_bits = if weighted {
+            bits((0..rows).map(&weight).max().unwrap_or(0))
+        } else {
+            0
+        };
+        let key_bits = text_bits + number_bits;
+        if key_bits + weight_bits <= 64 {
+            let mut packed: Vec<u64> = (0..rows)
+                .map(|row| {
+                    let weight = if weighted { weight(row) } else { 0 };
+                    pack(row).checked_shl(weight_bits).unwrap_or(0) | weight
+                })
+                .collect();
+            radix_sort(&mut packed, weight_bits, weight_bits + key_bits, |&k| k);
+            let pair_of = |packed: u64| packed.checked_shr(weight_bits).unwrap_or(0);
+            let weight_mask = u64::MAX.checked_shr(64 - weight_bits).unwrap_or(0);
+            for run in packed.chunk_by(|a, b| pair_of(*a) == pair_of(*b)) {
+                let (text, number) = unpack(pair_of(run[0]));
+                let mut count = 0u64;
+                if weighted {
+                    for packed in run {
+                        count = count
+                            .checked_add(packed & weight_mask)
+                            .ok_or("pair_counts: a count overflows 64 bits")?;
+                    }
+                } else {
+                    count = run.len() as u64;
                 }
+                add(Pair {
+                    text,
+                    number,
+                    count,
+                })?;
             }
-            Some(weights) => {
-                let mut weighted: Vec<(u64, u64)> = keyed.into_iter().zip(weights).collect();
-                radix_sort(&mut weighted, text_bits + number_bits, |&(k, _)| k);
-                for (packed, count) in weighted {
-                    let (text, number) = unpack(packed);
-                    add(Pair {
-                        text,
-                        number,
-                        count,
-                    })?;
-                }
-            }
+            return Ok(Counted { distinct, pairs });
         }
-    } else {
+    }
+    {
         let mut keyed: Vec<Pair> = (0..rows)
             .map(|row| Pair {
                 text: ids[row],
@@ -393,24 +436,28 @@ fn count<'a>(
     Ok(Counted { distinct, pairs })
 }
 
-/// Sort `items` by the low `bits` bits of `key` (the rest being zero), least significant
-/// digit first, stable: a few passes of counting and moving, each over the whole slice in
-/// order, instead of a comparison sort's scattered reads. A digit that every item shares is
+/// Sort `items` by bits `from..to` of `key` (the bits above `to` being zero), least
+/// significant digit first, stable: a few passes of counting and moving, each over the whole
+/// slice in order, instead of a comparison sort's scattered reads. The digits are as wide as
+/// needed to take the fewest passes of at most 11 bits; a digit that every item shares is
 /// skipped.
-fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T) -> u64) {
-    const DIGIT: u32 = 8;
-    if items.len() < 2 {
+fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, from: u32, to: u32, key: impl Fn(&T) -> u64) {
+    if items.len() < 2 || to <= from {
         return;
     }
+    let passes = (to - from).div_ceil(11);
+    let digit = (to - from).div_ceil(passes);
+    let mask = (1u64 << digit) - 1;
     let mut spare = vec![T::default(); items.len()];
-    let mut shift = 0;
-    while shift < bits {
-        let mut starts = vec![0usize; 1 << DIGIT];
+    let mut starts = vec![0usize; 1 << digit];
+    let mut shift = from;
+    while shift < to {
+        starts.fill(0);
         for item in items.iter() {
-            starts[((key(item) >> shift) & ((1 << DIGIT) - 1)) as usize] += 1;
+            starts[((key(item) >> shift) & mask) as usize] += 1;
         }
         if starts.iter().all(|&n| n == 0 || n == items.len()) {
-            shift += DIGIT;
+            shift += digit;
             continue;
         }
         let mut total = 0;
@@ -420,12 +467,12 @@ fn radix_sort<T: Copy + Default>(items: &mut Vec<T>, bits: u32, key: impl Fn(&T)
             total += n;
         }
         for item in items.iter() {
-            let digit = ((key(item) >> shift) & ((1 << DIGIT) - 1)) as usize;
-            spare[starts[digit]] = *item;
-            starts[digit] += 1;
+            let place = &mut starts[((key(item) >> shift) & mask) as usize];
+            spare[*place] = *item;
+            *place += 1;
         }
         std::mem::swap(items, &mut spare);
-        shift += DIGIT;
+        shift += digit;
     }
 }
 
@@ -463,7 +510,7 @@ fn sort(distinct: &[&str], pairs: &mut [Pair]) {
                     | number
             })
             .collect();
-        radix_sort(&mut packed, count_bits + text_bits + number_bits, |&k| k);
+        radix_sort(&mut packed, 0, count_bits + text_bits + number_bits, |&k| k);
         let number_mask = u64::MAX.checked_shr(64 - number_bits).unwrap_or(0);
         let text_mask = u64::MAX.checked_shr(64 - text_bits).unwrap_or(0);
         for (pair, packed) in pairs.iter_mut().zip(packed) {
@@ -553,6 +600,11 @@ mod tests {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
             (self.0 >> 33) % below
+        }
+
+        /// 64 random bits.
+        fn wide(&mut self) -> u64 {
+            (self.next(1 << 31) << 33) | (self.next(1 << 31) << 2) | self.next(4)
         }
     }
 
@@ -693,17 +745,27 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_sorts_stably() {
+    fn radix_sort_sorts_stably_on_any_range_of_bits() {
         let mut rng = Lcg(3);
-        for bits in [0u32, 1, 8, 9, 26, 63, 64] {
-            let mask = u64::MAX.checked_shr(64 - bits).unwrap_or(0);
-            let mut items: Vec<(u64, usize)> = (0..1000)
-                .map(|i| ((rng.next(u64::MAX) * 3) & mask, i))
-                .collect();
+        for (from, to) in [
+            (0u32, 0u32),
+            (0, 1),
+            (0, 8),
+            (0, 9),
+            (5, 13),
+            (0, 26),
+            (17, 43),
+            (0, 63),
+            (0, 64),
+            (20, 64),
+        ] {
+            let below = u64::MAX.checked_shr(64 - to).unwrap_or(0);
+            let range = below & !u64::MAX.checked_shr(64 - from).unwrap_or(0);
+            let mut items: Vec<(u64, usize)> = (0..1000).map(|i| (rng.wide() & below, i)).collect();
             let mut want = items.clone();
-            want.sort_by_key(|&(k, _)| k);
-            radix_sort(&mut items, bits, |&(k, _)| k);
-            assert_eq!(items, want, "{bits} bits");
+            want.sort_by_key(|&(k, _)| k & range);
+            radix_sort(&mut items, from, to, |&(k, _)| k);
+            assert_eq!(items, want, "bits {from}..{to}");
         }
     }
 }
