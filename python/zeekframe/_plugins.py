@@ -74,8 +74,8 @@ def pair_counts(
     Its fields are the two keys (the text as strings, the number of its own integer type)
     and ``count``: the rows holding the pair, or the sum of ``weights`` over them. Nulls are
     keys like any other value. With ``sort`` the highest count comes first, ties by text and
-    then number, ascending with nulls first; without it, pairs come in order of first
-    appearance. ``text`` must be a string column, ``number`` and ``weights`` integers.
+    then number, ascending with nulls first; without it, by their text's first appearance,
+    then number. ``text`` must be a string column, ``number`` and ``weights`` integers.
     """
     args = [text, number] if weights is None else [text, number, weights]
     return call("pair_counts", args, bytes([1 if sort else 0]), elementwise=False)

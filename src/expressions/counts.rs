@@ -4,10 +4,11 @@
 //! partitions' counts.
 //!
 //! Each row's text is interned once (its id is its place among the distinct texts, in order
-//! of first appearance), then the pair (text id, integer) is looked up in a second table, so
-//! a text is hashed once per row however many integers it pairs with. Both tables hash with
-//! per-process random keys: a log crafted to collide in a fixed hash cannot make them slow.
-//! Nulls are keys like any other value, as Polars' `group_by` keeps them.
+//! of first appearance), then each row's pair (text id, integer) and weight are packed into
+//! one integer, the rows radix-sorted on the pair and equal neighbours counted (see
+//! [`count`]). The interning table hashes with per-process random keys: a log crafted to
+//! collide in a fixed hash cannot make it slow. Nulls are keys like any other value, as
+//! Polars' `group_by` keeps them.
 
 use super::abi::{Config, Input};
 use super::Texts;
@@ -195,7 +196,8 @@ fn struct_fields(text: &str, number: &str, number_type: &DataType) -> Result<Fie
 /// `pair_counts`: one row per distinct (text, integer) pair of the first two inputs, with the
 /// number of rows holding it, or the sum of the third input's values over those rows.
 /// Configuration: one byte, 1 to sort the result by count (highest first), then text, then
-/// integer (both ascending, nulls first), 0 to leave the pairs in order of first appearance.
+/// integer (both ascending, nulls first), 0 to order the pairs by their text's first
+/// appearance, then integer (ascending, nulls first).
 pub fn pair_counts(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, String> {
     let sorted = match config.u8()? {
         0 => false,
