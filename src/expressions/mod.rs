@@ -16,6 +16,7 @@ use crate::net::community_id::{community_id as flow_id, Flow, ICMP, ICMP6, SCTP,
 use crate::net::{parse_addr, Networks};
 use crate::pushdown::MimeCategories;
 use abi::{CallerContext, Config, Input, SeriesExport};
+use arrow_array::builder::StringViewBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::FFI_ArrowSchema;
 use arrow_array::types::Int64Type;
@@ -192,18 +193,19 @@ pub fn community_id(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, S
             )
         })
     };
-    let one = |row: usize| -> Result<Option<String>, String> {
+    // Each row's id is written into `text` (false where it has none).
+    let one = |row: usize, text: &mut String| -> Result<bool, String> {
         let (Some(o), Some(r)) = (orig.get(row), resp.get(row)) else {
-            return Ok(None);
+            return Ok(false);
         };
         if orig_p.is_null(row) || resp_p.is_null(row) {
-            return Ok(None);
+            return Ok(false);
         }
         let orig = parse_addr(o.as_bytes()).ok_or_else(|| bad_address(0, o))?;
         let resp = parse_addr(r.as_bytes()).ok_or_else(|| bad_address(1, r))?;
         let (op, rp) = (port(2, orig_p.value(row))?, port(3, resp_p.value(row))?);
         let proto = match protocols.get(row) {
-            None | Some("unknown_transport") => return Ok(None),
+            None | Some("unknown_transport") => return Ok(false),
             Some("tcp") => TCP,
             Some("udp") => UDP,
             Some("icmp") if orig.is_ipv6() => ICMP6,
@@ -233,19 +235,39 @@ pub fn community_id(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, S
             resp_port: rp,
             proto,
         };
-        let mut text = String::with_capacity(30);
-        Ok(flow_id(&flow, seed, base64, &mut text).then_some(text))
+        text.clear();
+        Ok(flow_id(&flow, seed, base64, text))
     };
+    // Parts of the rows in parallel, each written straight into its own array (no text per
+    // row), then the parts' views put together over their buffers.
     const PART: usize = 1 << 16;
-    let parts: Vec<Result<Vec<Option<String>>, String>> = (0..rows.div_ceil(PART))
+    let parts: Vec<Result<ArrayRef, String>> = (0..rows.div_ceil(PART))
         .into_par_iter()
-        .map(|k| (k * PART..rows.min((k + 1) * PART)).map(one).collect())
+        .map(|k| {
+            let range = k * PART..rows.min((k + 1) * PART);
+            let mut ids = StringViewBuilder::with_capacity(range.len());
+            let mut text = String::with_capacity(32);
+            for row in range {
+                if one(row, &mut text)? {
+                    ids.append_value(&text);
+                } else {
+                    ids.append_null();
+                }
+            }
+            Ok(Arc::new(ids.finish()) as ArrayRef)
+        })
         .collect();
-    let mut ids = Vec::with_capacity(rows);
-    for part in parts {
-        ids.extend(part?);
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    match parts.len() {
+        0 => Ok(Arc::new(StringViewArray::from_iter_values(
+            Vec::<&str>::new(),
+        ))),
+        1 => Ok(parts.into_iter().next().unwrap_or_else(|| unreachable!())),
+        _ => {
+            let parts: Vec<&dyn Array> = parts.iter().map(|part| part.as_ref()).collect();
+            arrow_select::concat::concat(&parts).map_err(|e| format!("community_id: {e}"))
+        }
     }
-    Ok(Arc::new(StringViewArray::from_iter(ids)))
 }
 
 // The symbols Polars looks up. Each is a thin shim over `abi`, which catches every panic.
