@@ -190,6 +190,35 @@ def test_community_id_nulls_errors_and_a_log() -> None:
         zf.community_id(seed=70000)
 
 
+def test_community_id_over_many_parts_keeps_every_row_in_place() -> None:
+    """Rows are hashed in parts of 65,536 in parallel: 150,001 rows (three parts, nulls
+    among them) give each row the id it gets alone, and an error in the last part is
+    raised."""
+    small = pl.DataFrame(
+        {
+            "id.orig_h": ["1.2.3.4", None, "10.0.0.1", "::1", "1.2.3.4"],
+            "id.orig_p": [1122, 1, 53, 1, 1122],
+            "id.resp_h": ["5.6.7.8", "5.6.7.8", "10.0.0.2", "::2", "5.6.7.8"],
+            "id.resp_p": [3344, 1, 33000, 1, 3344],
+            "proto": ["tcp", "tcp", "udp", "tcp", "unknown_transport"],
+        }
+    )
+    alone = small.select(zf.community_id())["community_id"].to_list()
+    rows = 150_001
+    big = small.select(pl.all().gather([i % small.height for i in range(rows)]))
+    got = big.select(zf.community_id())["community_id"].to_list()
+    assert got == [alone[i % small.height] for i in range(rows)]
+    assert sum(v is None for v in got) == 2 * (rows // 5) + (1 if rows % 5 > 1 else 0)
+    broken = big.with_columns(
+        pl.when(pl.int_range(pl.len()) == rows - 2)
+        .then(pl.lit("nope"))
+        .otherwise(pl.col("id.orig_h"))
+        .alias("id.orig_h")
+    )
+    with pytest.raises(pl.exceptions.ComputeError, match="not an IP address"):
+        broken.select(zf.community_id())
+
+
 # ICMP and ICMPv6 request/reply pairs (the spec's and Zeek's tables).
 _PAIRS = {1: [(8, 0), (13, 14), (15, 16), (10, 9), (17, 18)],
           58: [(128, 129), (133, 134), (135, 136), (130, 131), (139, 140), (144, 145)]}  # fmt: skip
