@@ -16,8 +16,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
+use arrow_array::{new_empty_array, ArrowPrimitiveType, UInt64Array};
 use arrow_array::{Array, ArrayRef, NullArray, PrimitiveArray, StringViewArray, StructArray};
-use arrow_array::{ArrowPrimitiveType, UInt64Array};
 use arrow_schema::{DataType, Field, Fields};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -135,12 +135,14 @@ fn weights(array: &dyn Array) -> Result<Vec<u64>, String> {
 /// The output type: a struct of the text key (as views), the integer key (its own type) and
 /// the count.
 pub fn output_type(fields: &[Field]) -> Result<DataType, String> {
+    result_fields(fields).map(DataType::Struct)
+}
+
+/// The output struct's fields for these input fields, or why they cannot be counted.
+fn result_fields(fields: &[Field]) -> Result<Fields, String> {
     let (text, number) = key_fields(fields)?;
-    let is_text = matches!(
-        text.data_type(),
-        DataType::Utf8View | DataType::Utf8 | DataType::LargeUtf8 | DataType::Null
-    );
-    if !is_text {
+    // The types `Texts` reads, asked of an empty array of the key's type.
+    if Texts::of(new_empty_array(text.data_type()).as_ref()).is_none() {
         return Err(format!(
             "pair_counts needs text as its first key, not {} (column {:?})",
             text.data_type(),
@@ -162,11 +164,7 @@ pub fn output_type(fields: &[Field]) -> Result<DataType, String> {
             ));
         }
     }
-    Ok(DataType::Struct(struct_fields(
-        text.name(),
-        number.name(),
-        number.data_type(),
-    )?))
+    struct_fields(text.name(), number.name(), number.data_type())
 }
 
 fn key_fields(fields: &[Field]) -> Result<(&Field, &Field), String> {
@@ -208,24 +206,23 @@ pub fn pair_counts(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, St
         .iter()
         .map(|input| Field::new(&input.name, input.array.data_type().clone(), true))
         .collect();
-    output_type(&fields)?;
+    let struct_type = result_fields(&fields)?;
     let rows = inputs[0].array.len();
     if inputs.iter().any(|input| input.array.len() != rows) {
         return Err("pair_counts needs columns of one length".to_owned());
     }
-    // `output_type` checked both types.
+    // `result_fields` checked both types.
     let texts = Texts::of(inputs[0].array.as_ref()).ok_or("pair_counts: text keys")?;
     let weights = match inputs.get(2) {
         Some(input) => Some(weights(input.array.as_ref())?),
         None => None,
     };
-    let weight = |row: usize| weights.as_ref().map_or(1, |w| w[row]);
     let Counted {
         distinct,
         mut pairs,
     } = with_keys!(
         inputs[1].array.as_ref(),
-        |key| count(&texts, rows, key, weight)?,
+        |key| count(&texts, rows, key, weights.as_deref())?,
         return Err("pair_counts: integer keys".to_owned())
     );
     if sorted {
@@ -237,7 +234,6 @@ pub fn pair_counts(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, St
         .collect();
     let number_type = inputs[1].array.data_type();
     let counts: UInt64Array = pairs.iter().map(|pair| pair.count).collect();
-    let struct_type = struct_fields(&inputs[0].name, &inputs[1].name, number_type)?;
     let columns: Vec<ArrayRef> = vec![
         Arc::new(text_values),
         values(number_type, pairs.iter().map(|pair| pair.number)),
@@ -344,8 +340,9 @@ fn count<'a>(
     texts: &Texts<'a>,
     rows: usize,
     key: impl Fn(usize) -> Option<u64>,
-    weight: impl Fn(usize) -> u64,
+    weights: Option<&[u64]>,
 ) -> Result<Counted<'a>, String> {
+    let weight = |row: usize| weights.map_or(1, |w| w[row]);
     let (ids, distinct) = intern(texts, rows)?;
     let (mut low, mut high) = (u64::MAX, 0u64);
     for row in 0..rows {
@@ -382,19 +379,14 @@ fn count<'a>(
             let text = packed.checked_shr(number_bits).unwrap_or(0) as u32;
             (text, (number != 0).then(|| number - 1 + low))
         };
-        // Each row as one integer: its pair above its weight (none when every weight is 1),
-        // sorted on the pair's bits only.
-        let weighted = (0..rows).any(|row| weight(row) != 1);
-        let weight_bits = if weighted {
-            bits((0..rows).map(&weight).max().unwrap_or(0))
-        } else {
-            0
-        };
+        // Each row as one integer: its pair above its weight (none without weights), sorted
+        // on the pair's bits only.
+        let weight_bits = weights.map_or(0, |w| bits(w.iter().copied().max().unwrap_or(0)));
         let key_bits = text_bits + number_bits;
         if key_bits + weight_bits <= 64 {
             let mut packed: Vec<u64> = (0..rows)
                 .map(|row| {
-                    let weight = if weighted { weight(row) } else { 0 };
+                    let weight = weights.map_or(0, |w| w[row]);
                     pack(row).checked_shl(weight_bits).unwrap_or(0) | weight
                 })
                 .collect();
@@ -404,7 +396,7 @@ fn count<'a>(
             for run in packed.chunk_by(|a, b| pair_of(*a) == pair_of(*b)) {
                 let (text, number) = unpack(pair_of(run[0]));
                 let mut count = 0u64;
-                if weighted {
+                if weights.is_some() {
                     for packed in run {
                         count = count
                             .checked_add(packed & weight_mask)
@@ -422,18 +414,17 @@ fn count<'a>(
             return Ok(Counted { distinct, pairs });
         }
     }
-    {
-        let mut keyed: Vec<Pair> = (0..rows)
-            .map(|row| Pair {
-                text: ids[row],
-                number: key(row),
-                count: weight(row),
-            })
-            .collect();
-        keyed.sort_unstable_by_key(|pair| (pair.text, pair.number));
-        for pair in keyed {
-            add(pair)?;
-        }
+    // Keys too wide to pack: the rows sorted as tuples.
+    let mut keyed: Vec<Pair> = (0..rows)
+        .map(|row| Pair {
+            text: ids[row],
+            number: key(row),
+            count: weight(row),
+        })
+        .collect();
+    keyed.sort_unstable_by_key(|pair| (pair.text, pair.number));
+    for pair in keyed {
+        add(pair)?;
     }
     Ok(Counted { distinct, pairs })
 }

@@ -257,12 +257,12 @@ pub fn community_id(inputs: &[Input], config: &mut Config) -> Result<ArrayRef, S
             Ok(Arc::new(ids.finish()) as ArrayRef)
         })
         .collect();
-    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
     match parts.len() {
         0 => Ok(Arc::new(StringViewArray::from_iter_values(
             Vec::<&str>::new(),
         ))),
-        1 => Ok(parts.into_iter().next().unwrap_or_else(|| unreachable!())),
+        1 => Ok(parts.swap_remove(0)),
         _ => {
             let parts: Vec<&dyn Array> = parts.iter().map(|part| part.as_ref()).collect();
             arrow_select::concat::concat(&parts).map_err(|e| format!("community_id: {e}"))
