@@ -20,6 +20,10 @@ candidate's process has imported zeekframe):
   they were read (``.height``, ``len()``): what the cluster costs without the report's
   per-partition counts and their combination on the client.
 - each candidate again, 3 more times in the same process and cluster (a notebook's second run).
+- the machine's own scaling: the same partition tasks as on Dask (each reads its files and
+  counts them) run by 1 and by 2 plain processes (``ProcessPoolExecutor``, started and warmed
+  before the clock), their partial counts combined as on Dask: what two processes on these
+  cores gain over one for this very work, without a scheduler.
 - scheduler overhead: 1,000 partitions that each return a one-row frame, on 2 workers, per
   partition.
 
@@ -59,6 +63,8 @@ CANDIDATES = {
     "zat-2": "zat LogToDask(usecols=[2]) per file + dd.concat + sample(0.1) + groupby, 2 workers",
     "local-read": "the read alone: zf.read_zeek(files, sample=0.1, columns=[2]).height",
     "dask-2-read": "the read alone on 2 workers: len(zd.read_zeek(files, sample=0.1, columns=[2]))",
+    "plain-1": "the Dask tasks' work (read, count per partition; combine) in 1 plain process",
+    "plain-2": "the same in 2 plain processes",
     "overhead": "1,000 one-row partitions on 2 workers (dd.from_map), per partition",
 }
 READ_ALONE = {"dask-2-read": "local-read", "local-read": "local-read"}
@@ -122,6 +128,8 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
             lambda: zf.read_zeek(files, sample=0.1, seed=42, columns=COLUMNS).height
         )
         return {**stats, "rows": rows}
+    if key in ("plain-1", "plain-2"):
+        return _plain_processes(files, 1 if key == "plain-1" else 2, check)
     if key == "zat-2":
         try:
             from zat.log_to_dask import LogToDask  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -181,6 +189,51 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
             "partitions": partitions,
             "check": _digest(counts) if check else None,
         }
+
+
+def _plain_processes(files: list[str], processes: int, check: bool) -> dict[str, Any]:
+    """The Dask candidates' partition tasks and combination, on plain worker processes."""
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import polars as pl
+
+    import zeekframe.dask as zd
+    from zeekframe.report import analyses
+
+    # The very functions report.conn_port_counts runs on a Dask frame zd.read_zeek made: each
+    # task reads its partition's two columns and counts them, and the partial counts are
+    # summed and sorted here. Spawned, not forked: this process already runs Polars' threads.
+    context = multiprocessing.get_context("spawn")
+    _warm()  # the client imports Dask before the clock, as the Dask candidates' clients have
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        for done in [pool.submit(_warm_process) for _ in range(4 * processes)]:
+            done.result()
+        step = functools.partial(analyses._count_ports, exclude_ports=[80], sort=False)
+        wanted = list(COLUMNS)
+
+        def plain() -> pl.DataFrame:
+            found = zd.zeek_read(zd.read_zeek(files, sample=0.1, seed=42))
+            assert found is not None  # a frame zd.read_zeek made, unchanged
+            function, parts = found
+            tasks = [
+                pool.submit(analyses._read_and_apply, function, part, wanted, step)
+                for part in parts
+            ]
+            partials = pl.concat([pl.DataFrame(t.result()) for t in tasks], how="vertical")
+            keys = analyses._PORT_KEYS
+            return analyses._pair_counts(partials.lazy(), keys, weighted=True, sort=True).collect()
+
+        counts, stats = _timed_again(plain)
+    return {**stats, "rows": counts.height, "check": _digest(counts) if check else None}
+
+
+def _warm_process() -> None:
+    # A pool's process imports what the tasks run, and pauses so that every process of the
+    # pool gets one of the first tasks.
+    _warm()
+    time.sleep(0.05)
 
 
 AGAIN = 3
@@ -313,6 +366,20 @@ def main() -> None:
             f"100 workers would take about 1000 x {per_file:.3f} / 100 + 1000 x "
             f"{per_task:.4f} = {projected:.1f} s, if storage keeps up.",
         ]
+    scaling = []
+    for label, single, double in (
+        ("2 workers", "dask-1", "dask-2"),
+        ("2 plain processes", "plain-1", "plain-2"),
+    ):
+        one_run, two_runs = runs.get(single) or [], runs.get(double) or []
+        if one_run and two_runs:
+            first, again = (
+                statistics.median(r[f] for r in one_run) / statistics.median(r[f] for r in two_runs)
+                for f in ("seconds", "again_seconds")
+            )
+            scaling.append(f"{label} are {first:.2f}x as fast as one ({again:.2f}x again)")
+    if scaling:
+        lines += ["", "Scaling on these cores: " + "; ".join(scaling) + "."]
     lines += [
         "",
         "- seconds: wall time of the step, cluster start and stop left out; CPU s (client) is "
