@@ -263,6 +263,16 @@ fn bits(max: u64) -> u32 {
     u64::BITS - max.leading_zeros()
 }
 
+/// The lowest `n` bits set (none for 0, all for 64).
+fn low_bits(n: u32) -> u64 {
+    u64::MAX.checked_shr(64 - n).unwrap_or(0)
+}
+
+/// The smallest and largest of `numbers` (`u64::MAX` and 0 where there are none).
+fn span(numbers: impl Iterator<Item = u64>) -> (u64, u64) {
+    numbers.fold((u64::MAX, 0), |(low, high), n| (low.min(n), high.max(n)))
+}
+
 /// The bits that hold a number from `low` to `high` as its distance above `low` plus one
 /// (0 standing for null): 0 where there are no numbers, 65 where they do not fit.
 fn number_bits(low: u64, high: u64) -> u32 {
@@ -344,13 +354,7 @@ fn count<'a>(
 ) -> Result<Counted<'a>, String> {
     let weight = |row: usize| weights.map_or(1, |w| w[row]);
     let (ids, distinct) = intern(texts, rows)?;
-    let (mut low, mut high) = (u64::MAX, 0u64);
-    for row in 0..rows {
-        if let Some(k) = key(row) {
-            low = low.min(k);
-            high = high.max(k);
-        }
-    }
+    let (low, high) = span((0..rows).filter_map(&key));
     // 0 stands for null, a value for its distance above the smallest plus one.
     let number_bits = number_bits(low, high);
     let text_bits = bits(distinct.len() as u64);
@@ -373,7 +377,7 @@ fn count<'a>(
             // Shifting by 64 (number_bits 64, text_bits 0) would overflow: the text is then 0.
             u64::from(ids[row]).checked_shl(number_bits).unwrap_or(0) | number
         };
-        let mask = u64::MAX.checked_shr(64 - number_bits).unwrap_or(0);
+        let mask = low_bits(number_bits);
         let unpack = |packed: u64| {
             let number = packed & mask;
             let text = packed.checked_shr(number_bits).unwrap_or(0) as u32;
@@ -392,7 +396,7 @@ fn count<'a>(
                 .collect();
             radix_sort(&mut packed, weight_bits, weight_bits + key_bits, |&k| k);
             let pair_of = |packed: u64| packed.checked_shr(weight_bits).unwrap_or(0);
-            let weight_mask = u64::MAX.checked_shr(64 - weight_bits).unwrap_or(0);
+            let weight_mask = low_bits(weight_bits);
             for run in packed.chunk_by(|a, b| pair_of(*a) == pair_of(*b)) {
                 let (text, number) = unpack(pair_of(run[0]));
                 let mut count = 0u64;
@@ -481,10 +485,7 @@ fn sort(distinct: &[&str], pairs: &mut [Pair]) {
         rank[id as usize + 1] = place as u32 + 1;
     }
     let highest = pairs.iter().map(|pair| pair.count).max().unwrap_or(0);
-    let (low, high) = pairs
-        .iter()
-        .filter_map(|pair| pair.number)
-        .fold((u64::MAX, 0), |(low, high), n| (low.min(n), high.max(n)));
+    let (low, high) = span(pairs.iter().filter_map(|pair| pair.number));
     let number_bits = number_bits(low, high);
     let text_bits = bits(distinct.len() as u64);
     let count_bits = bits(highest);
@@ -504,8 +505,7 @@ fn sort(distinct: &[&str], pairs: &mut [Pair]) {
             })
             .collect();
         radix_sort(&mut packed, 0, count_bits + text_bits + number_bits, |&k| k);
-        let number_mask = u64::MAX.checked_shr(64 - number_bits).unwrap_or(0);
-        let text_mask = u64::MAX.checked_shr(64 - text_bits).unwrap_or(0);
+        let (number_mask, text_mask) = (low_bits(number_bits), low_bits(text_bits));
         for (pair, packed) in pairs.iter_mut().zip(packed) {
             let number = packed & number_mask;
             let text = packed.checked_shr(number_shift).unwrap_or(0) & text_mask;
