@@ -20,10 +20,10 @@ candidate's process has imported zeekframe):
   they were read (``.height``, ``len()``): what the cluster costs without the report's
   per-partition counts and their combination on the client.
 - each candidate again, 3 more times in the same process and cluster (a notebook's second run).
-- the machine's own scaling: the same partition tasks as on Dask (each reads its files and
-  counts them) run by 1 and by 2 plain processes (``ProcessPoolExecutor``, started and warmed
-  before the clock), their partial counts combined as on Dask: what two processes on these
-  cores gain over one for this very work, without a scheduler.
+- the machine's own scaling: the Dask candidates' step with Dask's local scheduler handing
+  the partition tasks to 1 and to 2 plain processes (a ``ProcessPoolExecutor``, started and
+  warmed before the clock): what two processes on these cores gain over one for this very
+  work, without the distributed scheduler.
 - scheduler overhead: 1,000 partitions that each return a one-row frame, on 2 workers, per
   partition.
 
@@ -63,8 +63,8 @@ CANDIDATES = {
     "zat-2": "zat LogToDask(usecols=[2]) per file + dd.concat + sample(0.1) + groupby, 2 workers",
     "local-read": "the read alone: zf.read_zeek(files, sample=0.1, columns=[2]).height",
     "dask-2-read": "the read alone on 2 workers: len(zd.read_zeek(files, sample=0.1, columns=[2]))",
-    "plain-1": "the Dask tasks' work (read, count per partition; combine) in 1 plain process",
-    "plain-2": "the same in 2 plain processes",
+    "plain-1": "zd.read_zeek + conn_port_counts on Dask's local scheduler, a pool of 1 process",
+    "plain-2": "the same, a pool of 2 plain processes",
     "overhead": "1,000 one-row partitions on 2 workers (dd.from_map), per partition",
 }
 READ_ALONE = {"dask-2-read": "local-read", "local-read": "local-read"}
@@ -192,40 +192,30 @@ def child(key: str, scale: float, check: bool) -> dict[str, Any]:
 
 
 def _plain_processes(files: list[str], processes: int, check: bool) -> dict[str, Any]:
-    """The Dask candidates' partition tasks and combination, on plain worker processes."""
-    import functools
+    """The Dask candidates' step on plain worker processes, without a distributed scheduler."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import polars as pl
+    import dask
 
     import zeekframe.dask as zd
-    from zeekframe.report import analyses
+    from zeekframe import report
 
-    # The very functions report.conn_port_counts runs on a Dask frame zd.read_zeek made: each
-    # task reads its partition's two columns and counts them, and the partial counts are
-    # summed and sorted here. Spawned, not forked: this process already runs Polars' threads.
+    # The very step of the Dask candidates, report.conn_port_counts on zd.read_zeek's frame,
+    # with Dask's local scheduler handing the partition tasks to a process pool: no
+    # distributed scheduler, no communication but the pool's. Spawned, not forked: this
+    # process already runs Polars' threads.
     context = multiprocessing.get_context("spawn")
     _warm()  # the client imports Dask before the clock, as the Dask candidates' clients have
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+    with (
+        ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool,
+        dask.config.set(scheduler=pool),
+    ):
         for done in [pool.submit(_warm_process) for _ in range(4 * processes)]:
             done.result()
-        step = functools.partial(analyses._count_ports, exclude_ports=[80], sort=False)
-        wanted = list(COLUMNS)
-
-        def plain() -> pl.DataFrame:
-            found = zd.zeek_read(zd.read_zeek(files, sample=0.1, seed=42))
-            assert found is not None  # a frame zd.read_zeek made, unchanged
-            function, parts = found
-            tasks = [
-                pool.submit(analyses._read_and_apply, function, part, wanted, step)
-                for part in parts
-            ]
-            partials = pl.concat([pl.DataFrame(t.result()) for t in tasks], how="vertical")
-            keys = analyses._PORT_KEYS
-            return analyses._pair_counts(partials.lazy(), keys, weighted=True, sort=True).collect()
-
-        counts, stats = _timed_again(plain)
+        counts, stats = _timed_again(
+            lambda: report.conn_port_counts(zd.read_zeek(files, sample=0.1, seed=42))
+        )
     return {**stats, "rows": counts.height, "check": _digest(counts) if check else None}
 
 
