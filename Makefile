@@ -27,9 +27,11 @@ $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 	$(PY) -m pip install -q -r requirements-bench.txt
 	touch $@
 
-# Release build, installed into the venv in editable mode (python/ is used in place).
+# Release build, installed into the venv in editable mode (python/ is used in place). maturin
+# installs into the environment VIRTUAL_ENV or CONDA_PREFIX names: this project's venv, not
+# one the calling shell has activated.
 build: $(STAMP)
-	$(VENV)/bin/maturin develop --release -q
+	env -u CONDA_PREFIX VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release -q
 
 lint: $(STAMP)
 	cargo fmt --check
